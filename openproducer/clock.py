@@ -1,0 +1,32 @@
+"""Time as the bot records it: UTC, ISO 8601 with a Z, second precision."""
+
+from __future__ import annotations
+
+import secrets
+import string
+from datetime import UTC, datetime
+
+_ALPHABET = string.ascii_letters + string.digits
+FORMAT = "%Y-%m-%dT%H:%M:%SZ"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def iso(moment: datetime) -> str:
+    return moment.strftime(FORMAT)
+
+
+def parse_iso(text: str) -> datetime:
+    return datetime.strptime(text, FORMAT).replace(tzinfo=UTC)
+
+
+def seconds_between(start: str, end: str) -> float:
+    return (parse_iso(end) - parse_iso(start)).total_seconds()
+
+
+def new_run_id(moment: datetime) -> str:
+    """``run_YYYYMMDD_HHMMSS_<8 random alphanumerics>``."""
+    suffix = "".join(secrets.choice(_ALPHABET) for _ in range(8))
+    return f"run_{moment.strftime('%Y%m%d_%H%M%S')}_{suffix}"

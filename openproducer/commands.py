@@ -1,0 +1,95 @@
+"""Read an issue body or a comment into a `Command` (pure). The grammar is in README.md#commands."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from openproducer.safety import LEGACY_TRIGGER
+
+Verb = Literal["spawn", "confirm", "cancel", "status", "rollback", "help", "unknown"]
+VERBS: tuple[str, ...] = ("confirm", "cancel", "status", "rollback", "help")
+RUN_ID = re.compile(r"\brun_\d{8}_\d{6}_[A-Za-z0-9]{8}\b")
+_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
+
+
+@dataclass(frozen=True)
+class Command:
+    verb: Verb
+    argument: str = ""  # run id, "last", or the unrecognised text
+    spec_text: str | None = None  # for spawn: the text with the trigger removed in place
+
+
+def _trigger_pattern(trigger: str) -> re.Pattern[str]:
+    """The mention or the legacy trigger, case-insensitive, as a whole token."""
+    names = "|".join(re.escape(t) for t in (trigger, LEGACY_TRIGGER))
+    return re.compile(rf"(?i)(?<![\w@/-])(?:{names})(?![\w-])")
+
+
+def live_lines(text: str) -> list[tuple[int, str]]:
+    """(index, line) of lines outside fenced code blocks, quotes and HTML comments."""
+    result, fence, in_comment = [], "", False
+    for index, line in enumerate(text.splitlines()):
+        marker = _FENCE.match(line)
+        if fence:
+            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
+                fence = ""
+            continue
+        if marker:
+            fence = marker.group(1)
+            continue
+        if in_comment:
+            in_comment = "-->" not in line
+            continue
+        line = re.sub(r"<!--.*?-->", " ", line)
+        if "<!--" in line:
+            in_comment = True
+            line = line.split("<!--", 1)[0]
+        if line.lstrip().startswith(">"):
+            continue
+        result.append((index, _strip_inline_code(line)))
+    return result
+
+
+def _strip_inline_code(line: str) -> str:
+    """Blank out `code spans` (keeping the length) so a quoted command never triggers."""
+    return re.sub(r"(`+)(.+?)\1", lambda m: " " * len(m.group(0)), line)
+
+
+def parse_issue_body(body: str, *, trigger: str) -> Command | None:
+    """An issue body triggers a spawn when the trigger stands anywhere in live text."""
+    pattern = _trigger_pattern(trigger)
+    lines = body.splitlines()
+    hits = [i for i, line in live_lines(body) if pattern.search(line)]
+    if not hits:
+        return None
+    for i in hits:
+        lines[i] = pattern.sub("", lines[i]).rstrip()
+    return Command("spawn", spec_text="\n".join(lines))
+
+
+def parse_comment(body: str, *, trigger: str) -> Command | None:
+    """A comment is for the bot only when the trigger opens it."""
+    stripped = body.lstrip()
+    match = _trigger_pattern(trigger).match(stripped)
+    if not match or not live_lines(stripped[: match.end()]):
+        return None
+    rest = stripped[match.end() :]
+    first_line, _, remainder = rest.partition("\n")
+    words = first_line.split()
+    verb = words[0].lower().rstrip(".:!,") if words else ""
+    if verb in VERBS and not remainder.strip():
+        return Command(verb, argument=" ".join(words[1:3]))  # type: ignore[arg-type]
+    if not rest.strip():
+        return Command("spawn", spec_text=None)  # plan the issue body
+    if _looks_like_spec(rest):
+        return Command("spawn", spec_text=rest)
+    return Command("unknown", argument=rest.strip()[:200])
+
+
+def _looks_like_spec(text: str) -> bool:
+    """A comment carries a spec when it has structure or real length, not a stray sentence."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    structured = any(re.match(r"\s*(#{1,6}\s|[-*+]\s|\d+[.)]\s|```)", line) for line in lines)
+    return structured or len(lines) >= 3 or len(text) >= 200

@@ -1,0 +1,881 @@
+"""The pipeline: one method per command, talking to GitHub only through `GitHubPort`.
+
+Runs live in hidden state blocks in the bot's comments (see `state`); every handler rebuilds
+them from one pass over the thread, and returns early when its work is already done, so
+re-running any event is safe.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from openproducer import GitHubError, PlanError
+from openproducer.clock import iso, new_run_id, now, parse_iso, seconds_between
+from openproducer.commands import Command, parse_comment, parse_issue_body
+from openproducer.config import ACTIONS_BOT_LOGIN, Settings
+from openproducer.dedup import body_hash, content_hash, dedup_key
+from openproducer.events import Event
+from openproducer.github import GitHubPort, IssueInfo
+from openproducer.model import Plan, PlannedIssue, Spec
+from openproducer.render import (
+    View,
+    code,
+    issue_head,
+    render_issue_body,
+    render_option_errors,
+    render_preview,
+    render_reply,
+    render_runs_table,
+    render_summary,
+)
+from openproducer.replies import render_help, render_run_issues, render_unknown
+from openproducer.safety import find_keywords, neutralize, permission_at_least
+from openproducer.spec import parse_spec
+from openproducer.state import (
+    BotComment,
+    CreatedIssue,
+    RunState,
+    SkippedIssue,
+    Thread,
+    encode_plan,
+    encode_run,
+    parse_item_marker,
+    read_thread,
+)
+
+Planner = Callable[[Spec, int], Plan]
+COMMENT_LIMIT = 65_536  # characters; https://docs.github.com/en/rest/issues/comments
+COMMENT_BUDGET = 65_000
+MAX_SPEC_BYTES = 256 * 1024
+PROGRESS_EVERY = 10
+PRIVILEGED = ("spawn", "confirm", "cancel", "rollback")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a handled event did: the Action's outputs and step summary come from it."""
+
+    command: str
+    status: str
+    run_id: str = ""
+    created: tuple[int, ...] = ()
+    summary: str = ""
+    usage: dict[str, Any] = field(default_factory=dict)
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, GitHubError) and exc.retryable
+
+
+class Engine:
+    def __init__(
+        self,
+        *,
+        port: GitHubPort,
+        settings: Settings,
+        planner: Planner,
+        log: Callable[[str], None] = print,
+        claim_token: str = "",
+        backoff: float = 1.0,
+    ) -> None:
+        self.port = port
+        self.settings = settings
+        self.planner = planner
+        self.log = log
+        self.claim_token = claim_token or new_run_id(now())[-8:]
+        self.backoff = backoff
+        self._identity: str | None = None
+        self._started = time.monotonic()
+
+    # -- entry -----------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> Outcome:
+        if not event.supported:
+            kind = (
+                "a pull request comment"
+                if event.is_pull_request
+                else f"{event.name}.{event.action}"
+            )
+            return self._ignore(f"Ignoring {kind}: OpenProducer only acts on issues.")
+        command = self._parse_command(event)
+        if command is None:
+            return self._ignore("No trigger in this event; nothing to do.")
+        if event.sender_is_bot and event.sender.lower() not in self.settings.allowed_bots:
+            return self._ignore(f"Ignoring an event from the bot account {event.sender}.")
+        if event.sender.lower() == self.identity().lower():
+            return self._ignore("Ignoring my own comment or issue.")
+        self._react(event)
+        if command.verb in PRIVILEGED:
+            refusal = self._refuse_unless_allowed(event, command)
+            if refusal:
+                return refusal
+        thread = self._read_thread(event.issue_number)
+        handler = getattr(self, f"_on_{command.verb}")
+        outcome: Outcome = handler(event, command, thread)
+        return outcome
+
+    def identity(self) -> str:
+        """The bot's login: `bot-login`, else the token's user, else the Actions bot."""
+        if self._identity is None:
+            self._identity = self.settings.bot_login or self.port.whoami() or ACTIONS_BOT_LOGIN
+        return self._identity
+
+    def _parse_command(self, event: Event) -> Command | None:
+        if event.name == "issue_comment":
+            return parse_comment(event.comment_body, trigger=self.settings.trigger)
+        return parse_issue_body(event.issue_body, trigger=self.settings.trigger)
+
+    def _ignore(self, message: str) -> Outcome:
+        self.log(message)
+        return Outcome(command="none", status="ignored")
+
+    def _react(self, event: Event) -> None:
+        try:
+            self.port.react(event.issue_number, comment_id=event.comment_id)
+        except GitHubError as exc:  # a missing 👀 must not stop the command
+            self.log(f"::warning::Could not add the 👀 reaction: {exc}")
+
+    def _refuse_unless_allowed(self, event: Event, command: Command) -> Outcome | None:
+        needed = self.settings.allowed_permission
+        try:
+            self._sender_permission = self.port.permission(event.sender)
+        except GitHubError as exc:
+            self.log(f"::warning::Permission check failed: {exc}")
+            self._sender_permission = "unknown"
+        if permission_at_least(self._sender_permission, needed):
+            return None
+        text = render_reply(
+            "🔒 Not allowed",
+            f"{code(command.verb)} needs **{needed}** access to this repository; "
+            f"{code(event.sender)} has **{self._sender_permission}**. Nothing was changed.",
+        )
+        self._reply(event, text)
+        return Outcome(command=command.verb, status="refused", summary=text)
+
+    # -- thread and replies ----------------------------------------------------------------
+
+    def _read_thread(self, number: int) -> Thread:
+        me = self.identity().lower()
+        comments = [
+            BotComment(c.id, c.body, c.url)
+            for c in self.port.comments(number)
+            if c.author.lower() == me
+        ]
+        thread = read_thread(comments, secret=self.settings.state_secret)
+        if thread.rejected:
+            self.log(
+                f"::warning::Ignored {len(thread.rejected)} state block(s) that failed "
+                "the integrity check."
+            )
+        return thread
+
+    def _reply(self, event: Event, text: str) -> int:
+        return self.port.post_comment(event.issue_number, text[:COMMENT_LIMIT]).id
+
+    # -- spawn -----------------------------------------------------------------------------
+
+    def _on_spawn(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        text = command.spec_text
+        if text is None:  # a bare mention in a comment plans the issue body
+            body_command = parse_issue_body(event.issue_body, trigger=self.settings.trigger)
+            text = body_command.spec_text if body_command else event.issue_body
+        previous = [r for r in thread.runs.values() if r.trigger_key == event.trigger_key]
+        if event.action == "edited":
+            return self._on_spec_edited(event, text or "", thread, previous)
+        if previous:
+            return self._on_repeated_event(event, previous[-1], thread)
+        return self._start_run(event, text or "", thread)
+
+    def _on_repeated_event(self, event: Event, run: RunState, thread: Thread) -> Outcome:
+        """The same event again (GitHub's "Re-run jobs"): finish what the first job started."""
+        if run.status in ("creating", "partial"):
+            self.log(f"Resuming {run.run_id}: {len(run.created)} issues already created.")
+            return self._execute(event, run, thread.plan_for(run), resume=True)
+        self.log(f"This event was already handled by {run.run_id} ({run.status}).")
+        return Outcome(
+            command="spawn",
+            status=run.status,
+            run_id=run.run_id,
+            created=tuple(c.number for c in run.created),
+        )
+
+    def _on_spec_edited(
+        self, event: Event, text: str, thread: Thread, previous: list[RunState]
+    ) -> Outcome:
+        if not previous:
+            return self._start_run(event, text, thread)
+        run = previous[-1]
+        spec_hash = body_hash(text)
+        if spec_hash == run.spec_hash:
+            return self._ignore("The spec did not change; nothing to do.")
+        if run.status == "pending":
+            return self._replan_preview(event, run, text, thread)
+        notice = f"edit:{run.run_id}:{spec_hash}"
+        if notice not in thread.notices:
+            self._reply(
+                event,
+                render_reply(
+                    "✏️ The spec changed, but this run already happened",
+                    f"Run `{run.run_id}` is **{run.status.replace('_', ' ')}**, so I did not "
+                    "re-plan it. To plan the edited spec, comment "
+                    f"{code(self.settings.trigger)} on this issue (a new run), or roll back first "
+                    f"with {code(f'{self.settings.trigger} rollback {run.run_id}')}.",
+                    f"<!-- openproducer:notice {notice} -->",
+                ),
+            )
+        return Outcome(command="spawn", status=run.status, run_id=run.run_id)
+
+    def _prepare(self, event: Event, text: str) -> tuple[Spec, Plan] | Outcome:
+        """Parse and plan, or reply with what is wrong (nothing is created then)."""
+        if len(text.encode()) > MAX_SPEC_BYTES:
+            return self._fail(
+                event,
+                "spawn",
+                "📏 This spec is too large",
+                f"It has {len(text.encode()) // 1024} KB; the limit is "
+                f"{MAX_SPEC_BYTES // 1024} KB. Split it over several issues.",
+            )
+        spec = parse_spec(text, max_issues=self.settings.max_issues)
+        if spec.errors:
+            reply = render_option_errors(spec.errors, trigger=self.settings.trigger)
+            self._reply(event, reply)
+            return Outcome(command="spawn", status="invalid", summary=reply)
+        try:
+            plan = self.planner(spec, self.settings.max_issues)
+        except PlanError as exc:
+            return self._fail(event, "spawn", "🤔 I could not plan issues from this spec", str(exc))
+        return spec, self._finish_plan(spec, plan)
+
+    def _finish_plan(self, spec: Spec, plan: Plan) -> Plan:
+        """Apply the option and input labels and the hard cap, whatever the planner did."""
+        extra = (*spec.options.labels, *self.settings.labels)
+        issues = tuple(
+            replace(i, labels=tuple(dict.fromkeys((*i.labels, *extra))))
+            for i in plan.issues[: self.settings.max_issues]
+        )
+        notes = plan.notes
+        if len(plan.issues) > self.settings.max_issues:
+            notes += (
+                f"The plan had {len(plan.issues)} issues; only the first "
+                f"{self.settings.max_issues} (`max-issues`) are kept.",
+            )
+        return replace(plan, issues=issues, notes=notes)
+
+    def _fail(self, event: Event, verb: str, title: str, message: str) -> Outcome:
+        text = render_reply(f"{title}", message, "Nothing was created.")
+        self._reply(event, text)
+        return Outcome(command=verb, status="failed", summary=text)
+
+    def _start_run(self, event: Event, text: str, thread: Thread) -> Outcome:
+        prepared = self._prepare(event, text)
+        if isinstance(prepared, Outcome):
+            return prepared
+        spec, plan = prepared
+        started = now()
+        run = RunState(
+            run_id=new_run_id(started),
+            status="pending",
+            issue=event.issue_number,
+            requester=event.sender,
+            started_at=iso(started),
+            trigger_key=event.trigger_key,
+            updated_at=iso(started),
+            seq=1,
+            spec_hash=body_hash(text),
+            planner=plan.planner,
+            options=_options_json(spec),
+            reasons=self._preview_reasons(spec, plan),
+            notes=plan.notes,
+            uncovered=plan.uncovered,
+            usage=dataclasses.asdict(plan.usage) if plan.usage else {},
+        )
+        skipped = self._duplicates(plan.issues, spec)
+        run = replace(run, skipped=tuple(skipped))
+        if run.reasons:
+            self._post_run(event, run, plan.issues, preview=True)
+            self.log(f"Run {run.run_id}: preview of {len(plan.issues)} issues posted.")
+            return self._outcome("spawn", run, plan.issues)
+        run = replace(run, status="creating", claim=self.claim_token)
+        comment_id = self._post_run(event, run, plan.issues, preview=False)
+        run = replace(run, comment_id=comment_id)
+        return self._execute(event, run, plan.issues, resume=False)
+
+    def _replan_preview(self, event: Event, run: RunState, text: str, thread: Thread) -> Outcome:
+        prepared = self._prepare(event, text)
+        if isinstance(prepared, Outcome):
+            return prepared
+        spec, plan = prepared
+        updated = replace(
+            run,
+            seq=run.seq + 1,
+            updated_at=iso(now()),
+            spec_hash=body_hash(text),
+            planner=plan.planner,
+            options=_options_json(spec),
+            reasons=self._preview_reasons(spec, plan),
+            notes=plan.notes,
+            uncovered=plan.uncovered,
+            skipped=tuple(self._duplicates(plan.issues, spec)),
+        )
+        for comment_id in thread.plan_comments.get(run.plan_sha, ()):
+            if comment_id != run.comment_id:
+                self.port.delete_comment(event.issue_number, comment_id)
+        if updated.reasons:
+            self._write_run(event, updated, plan.issues, preview=True, comment_id=run.comment_id)
+            return self._outcome("spawn", updated, plan.issues)
+        # The edit removed every reason to confirm: the preview stays, so a person still says go.
+        updated = replace(updated, reasons=("The spec was edited after the preview.",))
+        self._write_run(event, updated, plan.issues, preview=True, comment_id=run.comment_id)
+        return self._outcome("spawn", updated, plan.issues)
+
+    def _preview_reasons(self, spec: Spec, plan: Plan) -> tuple[str, ...]:
+        reasons = []
+        dry_run = (
+            spec.options.dry_run if spec.options.dry_run is not None else self.settings.dry_run
+        )
+        if dry_run:
+            reasons.append("`dry_run` is on: this run only shows the plan.")
+        threshold = self.settings.confirmation_threshold
+        if len(plan.issues) > threshold:
+            reasons.append(
+                f"The plan has {len(plan.issues)} issues, more than the confirmation "
+                f"threshold of {threshold}."
+            )
+        texts = [spec.text, *(i.title for i in plan.issues), *(i.body for i in plan.issues)]
+        found = find_keywords(texts, self.settings.prohibited_keywords)
+        if found:
+            reasons.append(
+                "The spec or the plan mentions prohibited keywords: "
+                + ", ".join(code(word) for word in found)
+                + "."
+            )
+        return tuple(reasons)
+
+    def _duplicates(self, plan: Sequence[PlannedIssue], spec: Spec) -> list[SkippedIssue]:
+        """Planned issues that repeat one another or an issue this bot created before."""
+        unique_by = spec.options.unique_by
+        known: dict[str, int | None] = {}
+        for issue in self.port.issues_by(self.identity()):
+            marker = parse_item_marker(issue.body)
+            if marker:
+                key = dedup_key(
+                    unique_by=unique_by,
+                    title=issue.title,
+                    content=marker.hash,
+                    body=marker.body_hash,
+                )
+                known.setdefault(key, issue.number)
+        skipped = []
+        for item in plan:
+            key = _item_dedup_key(item, unique_by)
+            if key in known:
+                existing = known[key]
+                reason = (
+                    f"same {unique_by} as #{existing}, created earlier"
+                    if existing
+                    else f"same {unique_by} as an earlier item of this plan"
+                )
+                skipped.append(SkippedIssue(item.key, item.title, reason, existing))
+            else:
+                known[key] = None
+        return skipped
+
+    # -- writing run comments --------------------------------------------------------------
+
+    def _post_run(
+        self, event: Event, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool
+    ) -> int:
+        return self._write_run(event, run, plan, preview=preview, comment_id=None)
+
+    def _write_run(
+        self,
+        event: Event,
+        run: RunState,
+        plan: Sequence[PlannedIssue],
+        *,
+        preview: bool,
+        comment_id: int | None,
+    ) -> int:
+        """Post or edit the run's comment: visible text, then the hidden state blocks.
+
+        A plan too large to sit beside the text goes into continuation comments, written once.
+        """
+        secret = self.settings.state_secret
+        visible = self._render_run(run, plan, preview=preview)
+        sha, inline = encode_plan(run.run_id, plan, secret=secret, chunk=COMMENT_BUDGET)
+        run = replace(run, plan_sha=sha)
+        room = COMMENT_BUDGET - len(visible) - len(encode_run(run, secret=secret)) - 100
+        continuation: list[str] = []
+        if sum(len(b) for b in inline) > room:
+            _, continuation = encode_plan(run.run_id, plan, secret=secret, chunk=60_000)
+            inline = []
+        body = "\n\n".join([visible, *inline, encode_run(run, secret=secret)])
+        if comment_id:
+            self.port.edit_comment(event.issue_number, comment_id, body)
+        else:
+            comment_id = self.port.post_comment(event.issue_number, body).id
+        for index, block in enumerate(continuation, start=1):
+            self.port.post_comment(
+                event.issue_number,
+                (
+                    f"<sub>📦 Plan data for run `{run.run_id}` "
+                    f"(part {index} of {len(continuation)}), kept by OpenProducer so "
+                    "`confirm`, `status` and `rollback` work. Please leave this comment as it "
+                    f"is.</sub>\n\n{block}"
+                ),
+            )
+        self._last_sha = sha
+        return comment_id
+
+    def _render_run(self, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool) -> str:
+        view = View(
+            trigger=self.settings.trigger, plan=plan, elapsed=time.monotonic() - self._started
+        )
+        if preview:
+            skipped = {s.key: s.reason for s in run.skipped}
+            return render_preview(run, view, skipped=skipped)
+        return render_summary(run, view)
+
+    def _outcome(self, verb: str, run: RunState, plan: Sequence[PlannedIssue]) -> Outcome:
+        return Outcome(
+            command=verb,
+            status=run.status,
+            run_id=run.run_id,
+            created=tuple(c.number for c in run.created),
+            summary=self._render_run(run, plan, preview=run.status == "pending"),
+            usage=run.usage,
+        )
+
+    # -- creating issues -------------------------------------------------------------------
+
+    def _execute(
+        self, event: Event, run: RunState, plan: Sequence[PlannedIssue], *, resume: bool
+    ) -> Outcome:
+        """Create every planned issue not yet created, exactly once, then write the summary."""
+        if not plan:
+            return self._fail(
+                event,
+                "spawn",
+                "❌ The plan of this run could not be read back",
+                f"Run `{run.run_id}` has no readable plan in this thread.",
+            )
+        run = replace(run, status="creating")
+        marked = self._find_marked(run) if resume else {}
+        milestone, notes = self._milestone(run)
+        run = replace(run, notes=run.notes + notes)
+        done = run.created_keys | {s.key for s in run.skipped}
+        numbers = {c.key: c.number for c in run.created}
+        total = len(plan)
+        for index, item in enumerate(plan, start=1):
+            if item.key in done:
+                continue
+            found = marked.get(item.key)
+            try:
+                info = found or self._create(
+                    run, item, index=index, total=total, milestone=milestone, numbers=numbers
+                )
+            except GitHubError as exc:
+                if exc.status in (403, 429) or exc.retryable:
+                    again = f"{self.settings.trigger} confirm {run.run_id}"
+                    note = (
+                        f"GitHub stopped accepting new issues ({exc}). "
+                        f"Comment `{again}` later to create the rest."
+                    )
+                    run = replace(run, notes=(*run.notes, note))
+                    break
+                run = replace(
+                    run, failed=(*run.failed, SkippedIssue(item.key, item.title, str(exc)))
+                )
+                continue
+            numbers[item.key] = info.number
+            record = CreatedIssue(item.key, info.number, info.id, item.title, content_hash(item))
+            run = replace(run, created=(*run.created, record))
+            if len(run.created) % PROGRESS_EVERY == 0:
+                run = self._checkpoint(event, run, plan)
+        remaining = total - len(run.created) - len(run.skipped)
+        status = "completed" if remaining == 0 else ("partial" if run.created else "failed")
+        run = replace(run, status=status, finished_at=iso(now()))
+        run = self._checkpoint(event, run, plan)
+        self.log(f"Run {run.run_id}: {status}, created {len(run.created)} of {total} planned.")
+        return self._outcome("spawn", run, plan)
+
+    def _checkpoint(self, event: Event, run: RunState, plan: Sequence[PlannedIssue]) -> RunState:
+        run = replace(run, seq=run.seq + 1, updated_at=iso(now()))
+        self._write_run(event, run, plan, preview=False, comment_id=run.comment_id or None)
+        return run
+
+    def _create(
+        self,
+        run: RunState,
+        item: PlannedIssue,
+        *,
+        index: int,
+        total: int,
+        milestone: int | None,
+        numbers: dict[str, int],
+    ) -> IssueInfo:
+        """Create one issue; after a failure that may have reached GitHub, look before retrying."""
+        blocked_by = [numbers[k] for k in item.depends_on if k in numbers]
+        body = render_issue_body(
+            item,
+            parent=run.issue,
+            run_id=run.run_id,
+            index=index,
+            total=total,
+            blocked_by=blocked_by,
+            content=content_hash(item),
+        )
+        options = run.options
+        assignees = list(options.get("assignees", ()))
+        for attempt in Retrying(
+            stop=stop_after_attempt(4),
+            reraise=True,
+            wait=wait_exponential_jitter(initial=self.backoff, max=30 * self.backoff),
+            retry=retry_if_exception(_retryable),
+        ):
+            with attempt:
+                if attempt.retry_state.attempt_number > 1:
+                    found = self._find_marked(run).get(item.key)
+                    if found:
+                        return found
+                try:
+                    return self.port.create_issue(
+                        title=item.title,
+                        body=body,
+                        labels=item.labels,
+                        assignees=assignees,
+                        milestone=milestone,
+                    )
+                except GitHubError as exc:
+                    if exc.status == 422 and (assignees or milestone) and _names_field(exc):
+                        self.log(
+                            f"::warning::Retrying “{item.title}” without assignees and "
+                            f"milestone: {exc}"
+                        )
+                        return self.port.create_issue(
+                            title=item.title, body=body, labels=item.labels
+                        )
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _find_marked(self, run: RunState) -> dict[str, IssueInfo]:
+        """The bot's issues that carry this run's marker, by plan key (the source of truth)."""
+        since = iso(parse_iso(run.started_at) - timedelta(minutes=5))
+        found: dict[str, IssueInfo] = {}
+        for issue in self.port.issues_by(self.identity(), since=since):
+            marker = parse_item_marker(issue.body)
+            if marker and marker.run_id == run.run_id:
+                found.setdefault(marker.key, issue)
+        return found
+
+    def _milestone(self, run: RunState) -> tuple[int | None, tuple[str, ...]]:
+        name = run.options.get("milestone")
+        if not name:
+            return None, ()
+        number = self.port.milestone_number(str(name))
+        if number is None:
+            return None, (f"There is no milestone “{name}”; the issues were created without one.",)
+        return number, ()
+
+    # -- confirm / cancel ------------------------------------------------------------------
+
+    def _pick_run(
+        self, event: Event, verb: str, command: Command, thread: Thread
+    ) -> RunState | Outcome:
+        wanted = command.argument.split()[0] if command.argument else ""
+        if wanted:
+            run = thread.runs.get(wanted)
+            if run is None:
+                return self._answer(
+                    event,
+                    verb,
+                    "🔎 No such run",
+                    f"I found no run `{wanted[:40]}` in this issue. "
+                    f"Comment {code(f'{self.settings.trigger} status')} to list them.",
+                )
+            return run
+        pending = [r for r in thread.runs.values() if r.status in ("pending", "partial")]
+        if not pending:
+            return self._answer(
+                event,
+                verb,
+                "🤷 Nothing is waiting for confirmation",
+                f"Comment {code(f'{self.settings.trigger} status')} to see the runs.",
+            )
+        return pending[-1]
+
+    def _answer(
+        self, event: Event, verb: str, title: str, *lines: str, run: RunState | None = None
+    ) -> Outcome:
+        text = render_reply(title, *lines)
+        self._reply(event, text)
+        return Outcome(
+            command=verb,
+            status=run.status if run else "ok",
+            run_id=run.run_id if run else "",
+            summary=text,
+            created=tuple(c.number for c in run.created) if run else (),
+        )
+
+    def _may_decide(self, event: Event, run: RunState) -> bool:
+        """Only the requester, or someone with maintain or admin, confirms or cancels a run."""
+        if event.sender.lower() == run.requester.lower():
+            return True
+        return permission_at_least(getattr(self, "_sender_permission", "none"), "maintain")
+
+    def _on_confirm(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        picked = self._pick_run(event, "confirm", command, thread)
+        if isinstance(picked, Outcome):
+            return picked
+        run = picked
+        blocked = self._decision_blocked(event, "confirm", run)
+        if blocked:
+            return blocked
+        plan = thread.plan_for(run)
+        claimed = replace(
+            run,
+            status="creating",
+            seq=run.seq + 1,
+            claim=self.claim_token,
+            updated_at=iso(now()),
+            requester=run.requester,
+        )
+        comment_id = self._post_run(event, claimed, plan, preview=False)
+        if not self._won_claim(event, claimed, comment_id):
+            self.port.delete_comment(event.issue_number, comment_id)
+            self.log(f"Another job is already creating {run.run_id}; leaving it to that job.")
+            return Outcome(command="confirm", status="creating", run_id=run.run_id)
+        claimed = replace(claimed, comment_id=comment_id)
+        outcome = self._execute(event, claimed, plan, resume=run.status == "partial")
+        return replace(outcome, command="confirm")
+
+    def _decision_blocked(self, event: Event, verb: str, run: RunState) -> Outcome | None:
+        messages = {
+            "cancelled": f"Run `{run.run_id}` was cancelled, so nothing will be created. "
+            f"Mention me again to plan a new run.",
+            "completed": f"Run `{run.run_id}` already created its issues.",
+            "creating": f"Run `{run.run_id}` is being created right now.",
+            "rolled_back": f"Run `{run.run_id}` was rolled back.",
+            "failed": f"Run `{run.run_id}` failed; mention me again to plan a new run.",
+        }
+        if verb == "cancel" and run.status == "partial":
+            messages["partial"] = (
+                f"Run `{run.run_id}` already created some issues; use "
+                f"{code(f'{self.settings.trigger} rollback {run.run_id}')}."
+            )
+        if run.status in messages:
+            link = f" ([run comment]({run.comment_url}))" if run.comment_url else ""
+            return self._answer(
+                event, verb, f"ℹ️ Nothing to {verb}", messages[run.status] + link, run=run
+            )
+        if not self._may_decide(event, run):
+            return self._answer(
+                event,
+                verb,
+                "🔒 Not allowed",
+                f"Only {code(run.requester)}, who asked for run `{run.run_id}`, or "
+                "someone with maintain or admin access can "
+                f"{verb} it. Nothing was changed.",
+                run=run,
+            )
+        return None
+
+    def _won_claim(self, event: Event, claimed: RunState, comment_id: int) -> bool:
+        """Re-read the thread: of the jobs that claimed this step, the first comment wins."""
+        contenders = [comment_id]
+        me = self.identity().lower()
+        for comment in self.port.comments(event.issue_number):
+            if comment.author.lower() != me or claimed.run_id not in comment.body:
+                continue
+            runs = read_thread(
+                [BotComment(comment.id, comment.body)], secret=self.settings.state_secret
+            ).runs
+            other = runs.get(claimed.run_id)
+            if other and other.seq == claimed.seq and other.status == "creating":
+                contenders.append(comment.id)
+        return min(contenders) == comment_id
+
+    def _on_cancel(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        picked = self._pick_run(event, "cancel", command, thread)
+        if isinstance(picked, Outcome):
+            return picked
+        blocked = self._decision_blocked(event, "cancel", picked)
+        if blocked:
+            return blocked
+        run = replace(picked, status="cancelled", seq=picked.seq + 1, finished_at=iso(now()))
+        text = render_reply(
+            "🚫 Cancelled", f"Run `{run.run_id}` is cancelled; nothing was created."
+        )
+        self._reply(event, text + "\n\n" + encode_run(run, secret=self.settings.state_secret))
+        return Outcome(command="cancel", status="cancelled", run_id=run.run_id, summary=text)
+
+    # -- status / rollback / help ----------------------------------------------------------
+
+    def _on_status(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        runs = list(thread.runs.values())
+        wanted = command.argument.split()[0] if command.argument else ""
+        if wanted:
+            run = thread.runs.get(wanted)
+            if run is None:
+                return self._answer(
+                    event,
+                    "status",
+                    "🔎 No such run",
+                    f"I found no run `{wanted[:40]}` in this issue.",
+                )
+            live = self._find_marked(run)
+            text = render_run_issues(run, live)
+            self._reply(event, text)
+            return Outcome(
+                command="status",
+                status=run.status,
+                run_id=run.run_id,
+                summary=text,
+                created=tuple(c.number for c in run.created),
+            )
+        if not runs:
+            return self._answer(
+                event,
+                "status",
+                "📋 No runs yet",
+                f"Mention {code(self.settings.trigger)} in an issue with a spec.",
+            )
+        planned = {r.run_id: len(thread.plan_for(r)) for r in runs}
+        text = render_reply(
+            f"📋 Runs in this issue ({len(runs)})", render_runs_table(runs, planned=planned)
+        )
+        self._reply(event, text)
+        return Outcome(command="status", status="ok", summary=text)
+
+    def _on_rollback(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        wanted = (command.argument.split() or ["last"])[0]
+        if wanted == "last":
+            candidates = [
+                r for r in thread.runs.values() if set(c.number for c in r.created) - set(r.closed)
+            ]
+            if not candidates:
+                return self._answer(
+                    event,
+                    "rollback",
+                    "🤷 Nothing left to roll back",
+                    "No run in this issue has open issues that I created.",
+                )
+            run = candidates[-1]
+        else:
+            found = thread.runs.get(wanted)
+            if found is None:
+                return self._answer(
+                    event,
+                    "rollback",
+                    "🔎 No such run",
+                    f"I found no run `{wanted[:40]}` in this issue.",
+                )
+            run = found
+        if not set(c.number for c in run.created) - set(run.closed):
+            what = "was already rolled back" if run.status == "rolled_back" else "created no issues"
+            return self._answer(
+                event, "rollback", "ℹ️ Nothing to roll back", f"Run `{run.run_id}` {what}.", run=run
+            )
+        return self._roll_back(event, run)
+
+    def _roll_back(self, event: Event, run: RunState) -> Outcome:
+        live = self._find_marked(run)
+        closed, active, refused, already = [], [], [], []
+        for created in run.created:
+            if created.number in run.closed:
+                continue
+            info = live.get(created.key)
+            if info is None or info.number != created.number:
+                refused.append(created)  # not the bot's issue, or its marker is gone
+                continue
+            if _has_activity(info, created):
+                active.append(created)
+            if info.state == "closed":
+                already.append(created)
+                continue
+            try:
+                self.port.close_issue(info.number, reason="not_planned")
+            except GitHubError as exc:
+                refused.append(replace(created, title=f"{created.title} ({exc})"))
+                continue
+            closed.append(created)
+        numbers = tuple(sorted({*run.closed, *(c.number for c in closed + already)}))
+        run = replace(
+            run, status="rolled_back", closed=numbers, seq=run.seq + 1, updated_at=iso(now())
+        )
+        text = render_reply(
+            f"↩️ Rolled back run `{run.run_id}`",
+            _issue_list("Closed as not planned", closed),
+            _issue_list("Already closed by someone else", already),
+            _issue_list(
+                "Had activity from people (comments or edits); closed anyway, "
+                "reopen what you still need",
+                active,
+            ),
+            _issue_list(
+                "Not closed: not created by me or no longer carrying this run's marker", refused
+            ),
+        )
+        self._reply(event, text + "\n\n" + encode_run(run, secret=self.settings.state_secret))
+        return Outcome(
+            command="rollback",
+            status="rolled_back",
+            run_id=run.run_id,
+            created=tuple(c.number for c in closed),
+            summary=text,
+        )
+
+    def _on_help(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        text = render_help(self.settings)
+        self._reply(event, text)
+        return Outcome(command="help", status="ok", summary=text)
+
+    def _on_unknown(self, event: Event, command: Command, thread: Thread) -> Outcome:
+        text = render_unknown(command.argument, trigger=self.settings.trigger)
+        self._reply(event, text)
+        return Outcome(command="unknown", status="ok", summary=text)
+
+
+def _names_field(exc: GitHubError) -> bool:
+    text = str(exc).lower()
+    return "assignee" in text or "milestone" in text
+
+
+def _has_activity(info: IssueInfo, created: CreatedIssue) -> bool:
+    marker = parse_item_marker(info.body)
+    edited = marker is not None and body_hash(issue_head(info.body)) != marker.body_hash
+    return info.comments > 0 or edited or info.title != created.title
+
+
+def _issue_list(title: str, issues: Sequence[CreatedIssue]) -> str:
+    if not issues:
+        return ""
+    return f"**{title}** ({len(issues)}): " + ", ".join(f"#{c.number}" for c in issues)
+
+
+def _item_dedup_key(item: PlannedIssue, unique_by: Any) -> str:
+    return dedup_key(
+        unique_by=unique_by,
+        title=item.title,
+        content=content_hash(item),
+        body=body_hash(neutralize(item.body.strip())),
+    )
+
+
+def _options_json(spec: Spec) -> dict[str, Any]:
+    data = dataclasses.asdict(spec.options)
+    return {
+        k: list(v) if isinstance(v, tuple) else v
+        for k, v in data.items()
+        if v not in (None, (), "")
+    }
+
+
+__all__ = ["Engine", "Outcome", "seconds_between"]

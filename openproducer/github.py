@@ -1,0 +1,271 @@
+"""The GitHub port, on PyGithub: the only module that imports `github`.
+
+Every method returns plain frozen values; every PyGithub exception becomes a `GitHubError`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+import github
+from github import Auth, Github, GithubException, GithubRetry
+from requests.exceptions import RequestException
+from urllib3.exceptions import HTTPError as Urllib3Error
+
+from openproducer import GitHubError
+
+T = TypeVar("T")
+DEFAULT_API_URL = "https://api.github.com"
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    number: int
+    id: int
+    title: str
+    body: str
+    author: str
+    state: str
+    url: str
+    comments: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+    is_pull_request: bool = False
+    state_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    id: int
+    author: str
+    body: str
+    url: str
+    created_at: str = ""
+
+
+class PostSafeRetry(GithubRetry):
+    """GithubRetry, except that a POST is never repeated once it may have reached GitHub.
+
+    A create that answered 5xx or lost its connection may still have succeeded; the engine
+    checks its markers before trying again. Rate-limit answers (403/429 with Retry-After or a
+    rate-limit message) and connection failures before sending are still retried here.
+    """
+
+    def is_retry(self, method: str, status_code: int, has_retry_after: bool = False) -> bool:
+        if method == "POST" and status_code >= 500:
+            return False
+        return bool(super().is_retry(method, status_code, has_retry_after))
+
+    def increment(
+        self,
+        method: str | None = None,
+        url: str | None = None,
+        response: Any = None,
+        error: Exception | None = None,
+        _pool: Any = None,
+        _stacktrace: Any = None,
+    ) -> Any:
+        if method == "POST" and error is not None and self._is_read_error(error):
+            raise error
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+
+def _iso(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else ""
+
+
+def _login(user: Any) -> str:
+    return str(user.login) if user is not None else ""
+
+
+def _issue_info(issue: Any) -> IssueInfo:
+    return IssueInfo(
+        number=issue.number,
+        id=issue.id,
+        title=issue.title,
+        body=issue.body or "",
+        author=_login(issue.user),
+        state=issue.state,
+        url=issue.html_url,
+        comments=issue.comments,
+        created_at=_iso(issue.created_at),
+        updated_at=_iso(issue.updated_at),
+        is_pull_request=issue.pull_request is not None,
+        state_reason=issue.state_reason,
+    )
+
+
+def _comment_info(comment: Any) -> CommentInfo:
+    return CommentInfo(
+        id=comment.id,
+        author=_login(comment.user),
+        body=comment.body or "",
+        url=comment.html_url,
+        created_at=_iso(comment.created_at),
+    )
+
+
+@contextlib.contextmanager
+def _translated(action: str) -> Iterator[None]:
+    """Translate PyGithub and transport errors into GitHubError, in one place."""
+    try:
+        yield
+    except GithubException as exc:
+        message = exc.data.get("message") if isinstance(exc.data, dict) else None
+        errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
+        detail = f"{message}" + (f" ({errors})" if errors else "") if message else ""
+        raise GitHubError(
+            f"GitHub answered {exc.status} when trying to {action}: {detail}",
+            status=exc.status,
+            retryable=exc.status >= 500,
+        ) from exc
+    except (RequestException, Urllib3Error, OSError) as exc:
+        raise GitHubError(
+            f"Could not reach GitHub to {action}: {type(exc).__name__}", retryable=True
+        ) from exc
+
+
+class GitHubPort:
+    """The repository operations the engine needs, with pacing and retries from PyGithub."""
+
+    def __init__(
+        self,
+        *,
+        token: str,
+        repo: str,
+        api_url: str = DEFAULT_API_URL,
+        writes_per_minute: int = 30,
+        timeout: int = 20,
+        retries: int = 5,
+        secondary_rate_wait: float = 60.0,
+    ) -> None:
+        retry = PostSafeRetry(
+            total=retries, backoff_factor=0.5, secondary_rate_wait=secondary_rate_wait
+        )
+        self._gh = Github(
+            auth=Auth.Token(token) if token else None,
+            base_url=api_url,
+            timeout=timeout,
+            retry=retry,
+            per_page=100,
+            lazy=True,
+            seconds_between_requests=None,
+            seconds_between_writes=60.0 / writes_per_minute,
+        )
+        self.full_name = repo
+        self._repo = self._gh.get_repo(repo)
+        self.writes = 0
+
+    # -- identity and permissions ------------------------------------------------------------
+
+    def whoami(self) -> str | None:
+        """The token's login, or None when GitHub does not say (GITHUB_TOKEN answers 403)."""
+        try:
+            with _translated("read the authenticated user"):
+                return str(self._gh.get_user().login)
+        except GitHubError as exc:
+            if exc.status in (401, 403, 404):
+                return None
+            raise
+
+    def permission(self, login: str) -> str:
+        with _translated(f"read the permission of {login}"):
+            return str(self._repo.get_collaborator_permission(login))
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def issue(self, number: int) -> IssueInfo:
+        with _translated(f"read issue #{number}"):
+            issue = self._repo.get_issue(number)
+            issue.complete()  # lazy objects fetch on first use; do it inside the translation
+            return _issue_info(issue)
+
+    def comments(self, number: int) -> list[CommentInfo]:
+        """All comments of an issue: one request per 100 comments."""
+        with _translated(f"read the comments of #{number}"):
+            return [_comment_info(c) for c in self._repo.get_issue(number).get_comments()]
+
+    def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]:
+        """Issues (open and closed) opened by ``creator``, newest first, without pull requests."""
+        kwargs: dict[str, Any] = {
+            "state": "all",
+            "creator": creator,
+            "sort": "created",
+            "direction": "desc",
+        }
+        if since:
+            kwargs["since"] = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ")
+        with _translated(f"list the issues opened by {creator}"):
+            found = [_issue_info(i) for i in self._repo.get_issues(**kwargs)]
+        return [i for i in found if not i.is_pull_request]
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def post_comment(self, number: int, body: str) -> CommentInfo:
+        with _translated(f"comment on #{number}"):
+            self.writes += 1
+            return _comment_info(self._repo.get_issue(number).create_comment(body))
+
+    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
+        with _translated(f"edit comment {comment_id}"):
+            self.writes += 1
+            self._repo.get_issue(number).get_comment(comment_id).edit(body)
+
+    def delete_comment(self, number: int, comment_id: int) -> None:
+        with _translated(f"delete comment {comment_id}"):
+            self.writes += 1
+            self._repo.get_issue(number).get_comment(comment_id).delete()
+
+    def react(self, number: int, *, comment_id: int | None = None, content: str = "eyes") -> None:
+        with _translated("add a reaction"):
+            self.writes += 1
+            issue = self._repo.get_issue(number)
+            target = issue.get_comment(comment_id) if comment_id else issue
+            target.create_reaction(content)
+
+    def create_issue(
+        self,
+        *,
+        title: str,
+        body: str,
+        labels: Sequence[str] = (),
+        assignees: Sequence[str] = (),
+        milestone: int | None = None,
+    ) -> IssueInfo:
+        kwargs: dict[str, Any] = {"title": title, "body": body}
+        if labels:
+            kwargs["labels"] = list(labels)
+        if assignees:
+            kwargs["assignees"] = list(assignees)
+        if milestone is not None:
+            kwargs["milestone"] = self._repo.get_milestone(milestone)
+        with _translated(f"create the issue “{title[:60]}”"):
+            self.writes += 1
+            return _issue_info(self._repo.create_issue(**kwargs))
+
+    def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
+        with _translated(f"close #{number}"):
+            self.writes += 1
+            self._repo.get_issue(number).edit(state="closed", state_reason=reason)
+
+    def milestone_number(self, name: str) -> int | None:
+        """A milestone given as a number or a title, or None when there is no such milestone."""
+        if name.isdigit():
+            return int(name)
+        with _translated("list milestones"):
+            for milestone in self._repo.get_milestones(state="all"):
+                if milestone.title.strip().lower() == name.strip().lower():
+                    return int(milestone.number)
+        return None
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """Run an arbitrary read with error translation (for callers composing reads)."""
+        with _translated("talk to GitHub"):
+            return fn()
+
+
+__all__ = ["CommentInfo", "GitHubPort", "IssueInfo", "github"]

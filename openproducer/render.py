@@ -1,0 +1,262 @@
+"""Every comment and issue body the bot writes, as GitHub-flavoured Markdown (pure).
+
+User and AI text goes through `safety.neutralize` here, so nothing the bot posts pings anyone,
+triggers the bot or carries a forged hidden marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from openproducer.clock import seconds_between
+from openproducer.dedup import body_hash
+from openproducer.model import OptionError, PlannedIssue
+from openproducer.safety import neutralize
+from openproducer.state import CreatedIssue, ItemMarker, RunState, render_item_marker
+
+STATUS_ICONS = {
+    "pending": "⏸️",
+    "creating": "⏳",
+    "completed": "✅",
+    "partial": "⚠️",
+    "failed": "❌",
+    "cancelled": "🚫",
+    "rolled_back": "↩️",
+}
+MAX_TABLE_ROWS = 200
+
+
+def cell(text: str, limit: int = 120) -> str:
+    """Text safe inside one Markdown table cell: one line, pipes escaped, neutralized."""
+    flat = " ".join(text.split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return neutralize(flat).replace("|", "\\|")
+
+
+def code(text: str) -> str:
+    """A code span that survives backticks inside ``text``."""
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
+
+
+def details(summary: str, body: str, *, open_: bool = False) -> str:
+    return (
+        f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n{body}\n\n</details>"
+    )
+
+
+def first_line(body: str) -> str:
+    for line in body.splitlines():
+        stripped = line.strip().lstrip("#>*-+ ").strip()
+        if stripped and not stripped.startswith(("<!--", "|", "```")):
+            return stripped
+    return ""
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def duration(seconds: float) -> str:
+    seconds = max(0, round(seconds))
+    minutes, secs = divmod(seconds, 60)
+    return f"{minutes} min {secs} s" if minutes else f"{secs} s"
+
+
+# -- created issues --------------------------------------------------------------------------
+
+
+FOOTER_SEPARATOR = "\n\n---\n<sub>Part of #"
+
+
+def render_issue_body(
+    issue: PlannedIssue,
+    *,
+    parent: int,
+    run_id: str,
+    index: int,
+    total: int,
+    content: str,
+    blocked_by: Sequence[int] = (),
+) -> str:
+    """The created issue's body: the planned text, then a footer naming the parent and the run.
+
+    The footer's hidden marker carries a hash of the text above it, so a later rollback can tell
+    whether a person edited the issue.
+    """
+    head = neutralize(issue.body.strip()) or "_No description._"
+    if blocked_by:
+        head += "\n\nBlocked by " + ", ".join(f"#{n}" for n in blocked_by)
+    marker = ItemMarker(run_id, issue.key, content, body_hash(head))
+    return (
+        f"{head}{FOOTER_SEPARATOR}{parent} · item {index} of {total} · planned by "
+        f"OpenProducer run `{run_id}`</sub>\n{render_item_marker(marker)}"
+    )
+
+
+def issue_head(body: str) -> str:
+    """The part of a created issue's body above the bot's footer."""
+    return body.split(FOOTER_SEPARATOR)[0]
+
+
+# -- run comments ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class View:
+    """What a run comment needs besides the state itself."""
+
+    trigger: str
+    plan: Sequence[PlannedIssue]
+    elapsed: float = 0.0
+    repo_url: str = ""
+
+
+def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str]) -> str:
+    rows = ["| # | Title | Labels | Summary |", "|---:|---|---|---|"]
+    for index, issue in enumerate(plan[:MAX_TABLE_ROWS], start=1):
+        title = cell(issue.title, 100)
+        if issue.key in skipped:
+            title = f"~~{title}~~ (skip: {cell(skipped[issue.key], 60)})"
+        labels = " ".join(code(label) for label in issue.labels[:5])
+        rows.append(f"| {index} | {title} | {labels} | {cell(first_line(issue.body), 90)} |")
+    if len(plan) > MAX_TABLE_ROWS:
+        rows.append(f"| … | {len(plan) - MAX_TABLE_ROWS} more | | |")
+    return "\n".join(rows)
+
+
+def render_preview(run: RunState, view: View, *, skipped: Mapping[str, str]) -> str:
+    plan = view.plan
+    to_create = len(plan) - len(skipped)
+    command = f"{view.trigger} confirm {run.run_id}"
+    reasons = "\n".join(f"- {neutralize(reason)}" for reason in run.reasons)
+    table = render_plan_table(plan, skipped=skipped)
+    body = [
+        f"### ⏸️ Preview: {plural(to_create, 'issue')} planned, waiting for confirmation",
+        f"Nothing has been created yet. Confirmation is needed because:\n{reasons}",
+        details(f"Planned issues ({len(plan)})", table, open_=len(plan) <= 15),
+        *_notes(run),
+        f"**To create them**, comment {code(command)}\n"
+        f"**To drop this plan**, comment {code(f'{view.trigger} cancel {run.run_id}')}\n\n"
+        "Editing the spec while this preview is pending updates the plan here.",
+        _footer(run),
+    ]
+    return "\n\n".join(body)
+
+
+def render_summary(run: RunState, view: View) -> str:
+    icon = STATUS_ICONS.get(run.status, "")
+    planned = len(view.plan)
+    done = len(run.created)
+    headline = {
+        "creating": f"{icon} Creating issues… {done} of {planned - len(run.skipped)} so far",
+        "completed": f"{icon} Created {plural(done, 'issue')} from this spec",
+        "partial": f"{icon} Created {done} of {planned - len(run.skipped)} planned issues",
+        "failed": f"{icon} Could not create the planned issues",
+    }.get(run.status, f"{icon} Run {run.status.replace('_', ' ')}")
+    counts = (
+        f"**Planned** {planned} · **created** {done} · **skipped** {len(run.skipped)}"
+        + (f" · **failed** {len(run.failed)}" if run.failed else "")
+        + (f" · **duration** {duration(view.elapsed)}" if view.elapsed else "")
+    )
+    parts = [f"### {headline}", counts, _created_table(run.created)]
+    if run.skipped:
+        rows = "\n".join(
+            f"- {cell(s.title)}: {cell(s.reason, 200)}"
+            + (f" (#{s.existing})" if s.existing else "")
+            for s in run.skipped
+        )
+        parts.append(details(f"Skipped ({len(run.skipped)})", rows))
+    if run.failed:
+        rows = "\n".join(f"- {cell(s.title)}: {cell(s.reason, 300)}" for s in run.failed)
+        parts.append(details(f"Not created ({len(run.failed)})", rows, open_=True))
+    parts.extend(_notes(run))
+    if run.status in ("completed", "partial") and run.created:
+        parts.append(
+            f"To close these issues again, comment {code(f'{view.trigger} rollback {run.run_id}')}."
+        )
+    if run.status == "partial":
+        parts.append(f"To create the rest, comment {code(f'{view.trigger} confirm {run.run_id}')}.")
+    parts.append(_footer(run))
+    return "\n\n".join(p for p in parts if p)
+
+
+def _created_table(created: Sequence[CreatedIssue]) -> str:
+    if not created:
+        return ""
+    rows = ["| # | Issue |", "|---:|---|"]
+    rows += [
+        f"| {i} | #{c.number} {cell(c.title, 100)} |"
+        for i, c in enumerate(created[: MAX_TABLE_ROWS * 2], start=1)
+    ]
+    table = "\n".join(rows)
+    return table if len(created) <= 30 else details(f"Created issues ({len(created)})", table)
+
+
+def _notes(run: RunState) -> list[str]:
+    parts = []
+    if run.notes:
+        parts.append("**Notes**\n" + "\n".join(f"- {neutralize(n)}" for n in run.notes))
+    if run.uncovered:
+        parts.append(
+            "**Sections no issue covers**\n" + "\n".join(f"- {cell(s, 200)}" for s in run.uncovered)
+        )
+    return parts
+
+
+def _footer(run: RunState) -> str:
+    bits = [f"Run `{run.run_id}`", f"requested by {code(run.requester)}", f"planner: {run.planner}"]
+    usage = run.usage
+    if usage.get("model"):
+        bits.append(
+            f"model {code(str(usage['model']))}, "
+            f"{usage.get('prompt_tokens', 0)}+{usage.get('completion_tokens', 0)} tokens"
+        )
+    return "<sub>" + " · ".join(bits) + "</sub>"
+
+
+# -- replies ---------------------------------------------------------------------------------
+
+
+def render_option_errors(errors: Sequence[OptionError], *, trigger: str) -> str:
+    rows = ["| Line | Option | Problem |", "|---:|---|---|"]
+    rows += [
+        f"| {e.line or '–'} | {code(e.key) if e.key else ''} | {cell(e.message, 300)} |"
+        for e in errors
+    ]
+    return "\n\n".join(
+        [
+            f"### ❌ I could not read the options of this spec ({plural(len(errors), 'problem')})",
+            "\n".join(rows),
+            "Nothing was created. Fix the lines above and mention me again "
+            f"(or edit the issue), or comment {code(f'{trigger} help')} for the option reference.",
+        ]
+    )
+
+
+def render_reply(title: str, *lines: str) -> str:
+    return "\n\n".join([f"### {title}", *[line for line in lines if line]])
+
+
+def render_runs_table(runs: Sequence[RunState], *, planned: Mapping[str, int]) -> str:
+    rows = [
+        "| Run | Status | Asked by | Planned | Created | Skipped | Closed | Started | Duration |",
+        "|---|---|---|---:|---:|---:|---:|---|---|",
+    ]
+    for run in runs:
+        link = f"[`{run.run_id}`]({run.comment_url})" if run.comment_url else f"`{run.run_id}`"
+        started = run.started_at.replace("T", " ").removesuffix("Z")
+        rows.append(
+            f"| {link} | {STATUS_ICONS.get(run.status, '')} {run.status.replace('_', ' ')} | "
+            f"{code(run.requester)} | {planned.get(run.run_id, 0)} | {len(run.created)} | "
+            f"{len(run.skipped)} | {len(run.closed)} | {started} UTC | {_run_duration(run)} |"
+        )
+    return "\n".join(rows)
+
+
+def _run_duration(run: RunState) -> str:
+    if not run.finished_at:
+        return "–"
+    return duration(seconds_between(run.started_at, run.finished_at))

@@ -1,0 +1,77 @@
+"""Replies to the conversational commands: help, unknown text, one run's issues (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from openproducer.config import Settings
+from openproducer.github import IssueInfo
+from openproducer.render import STATUS_ICONS, cell, code, render_reply
+from openproducer.spec import render_option_help
+from openproducer.state import RunState
+
+DOCS_URL = "https://github.com/openproducer/action#commands"
+
+
+def render_help(settings: Settings) -> str:
+    t = settings.trigger
+    commands = "\n".join(
+        [
+            "| Comment | What it does |",
+            "|---|---|",
+            f"| {code(t)} + a spec (or an issue body that mentions me) | Plan issues from the "
+            "spec; create them, or show a preview first when confirmation is needed |",
+            f"| {code(f'{t} confirm [run_id]')} | Create the issues of the pending preview |",
+            f"| {code(f'{t} cancel [run_id]')} | Drop the pending preview |",
+            f"| {code(f'{t} status [run_id]')} | The runs of this issue, or one run's issues |",
+            f"| {code(f'{t} rollback last')} / {code(f'{t} rollback <run_id>')} | Close a run's "
+            "issues as not planned |",
+            f"| {code(f'{t} help')} | This reference |",
+        ]
+    )
+    limits = (
+        f"At most **{settings.max_issues}** issues per run; a preview is shown above "
+        f"**{settings.confirmation_threshold}** issues, with `dry_run`, or when the spec "
+        "mentions a prohibited keyword. Starting, confirming, cancelling and rolling back "
+        f"need **{settings.allowed_permission}** access. The legacy `/spawn-issues` works "
+        f"like {code(t)}."
+    )
+    return render_reply(
+        "📖 OpenProducer commands",
+        commands,
+        "**Options** go at the top of the spec as `key: value` lines, or in a fenced `yaml` block:",
+        render_option_help(),
+        limits,
+        f"Full reference: {DOCS_URL}",
+    )
+
+
+def render_unknown(text: str, *, trigger: str) -> str:
+    return render_reply(
+        "🤔 I did not understand that",
+        f"I read “{cell(text, 80)}”, which is not a command or a spec. Comment "
+        f"{code(f'{trigger} help')} for the commands.",
+    )
+
+
+def render_run_issues(run: RunState, live: Mapping[str, IssueInfo]) -> str:
+    rows = ["| # | Issue | State |", "|---:|---|---|"]
+    for index, created in enumerate(run.created, start=1):
+        info = live.get(created.key)
+        if info is None:
+            state = "not found (deleted, transferred or no longer marked)"
+        else:
+            state = (
+                "🟢 open"
+                if info.state == "open"
+                else f"⚪ closed ({info.state_reason or 'completed'})"
+            )
+        rows.append(f"| {index} | #{created.number} {cell(created.title, 100)} | {state} |")
+    open_count = sum(1 for c in run.created if (i := live.get(c.key)) and i.state == "open")
+    link = f" · [run comment]({run.comment_url})" if run.comment_url else ""
+    return render_reply(
+        f"{STATUS_ICONS.get(run.status, '')} Run `{run.run_id}`: {run.status.replace('_', ' ')}",
+        f"{len(run.created)} created · {open_count} open · {len(run.skipped)} skipped · "
+        f"requested by {code(run.requester)} at {run.started_at.replace('T', ' ')}{link}",
+        "\n".join(rows) if run.created else "This run created no issues.",
+    )

@@ -1,0 +1,363 @@
+"""Hidden state blocks in the bot's comments, and runs rebuilt from a thread (pure).
+
+Format (documented in README.md#state): each block is one HTML comment
+
+    <!-- openproducer:state v=1 kind=run|plan run=<run id> part=<i>/<n> sig=<hex>
+    <base64 of zlib-compressed JSON, wrapped at 76 columns>
+    -->
+
+The base64 alphabet cannot contain "-->", so any text a user wrote (HTML comment closers,
+backticks, any Unicode) survives the round trip. ``kind=run`` holds the run's status and what it
+created (small, rewritten as the run progresses); ``kind=plan`` holds the planned issues
+(written once, split over continuation comments when it does not fit into one). ``sig`` is an
+HMAC-SHA256 of the payload with the ``state-secret`` input, or a plain SHA-256 without one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import textwrap
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from openproducer.model import PlannedIssue
+
+SCHEMA_VERSION = 1
+_BLOCK = re.compile(
+    r"<!-- openproducer:state v=(?P<v>\d+) kind=(?P<kind>run|plan) run=(?P<run>run_[A-Za-z0-9_]+)"
+    r" part=(?P<part>\d+)/(?P<parts>\d+)(?: seq=(?P<seq>\d+))? sig=(?P<sig>[0-9a-f]{64})\n"
+    r"(?P<data>[A-Za-z0-9+/=\n]*)-->"
+)
+
+ACTIVE = ("pending", "creating")
+FINAL = ("completed", "partial", "failed", "cancelled", "rolled_back")
+
+
+@dataclass(frozen=True)
+class CreatedIssue:
+    key: str
+    number: int
+    id: int
+    title: str
+    hash: str
+
+
+@dataclass(frozen=True)
+class SkippedIssue:
+    key: str
+    title: str
+    reason: str
+    existing: int | None = None  # the issue that made this one a duplicate
+
+
+@dataclass(frozen=True)
+class RunState:
+    """Everything the commands need about one run. Immutable: use `dataclasses.replace`."""
+
+    run_id: str
+    status: str  # pending | creating | completed | partial | failed | cancelled | rolled_back
+    issue: int  # the trigger issue
+    requester: str
+    started_at: str
+    trigger_key: str = ""  # identifies the event that started the run (re-runs resume it)
+    updated_at: str = ""
+    finished_at: str = ""
+    seq: int = 0  # bumped at every write; the newest block of a run wins
+    spec_hash: str = ""
+    planner: str = "offline"
+    options: dict[str, Any] = field(default_factory=dict)
+    reasons: tuple[str, ...] = ()  # why a preview was needed
+    notes: tuple[str, ...] = ()
+    uncovered: tuple[str, ...] = ()
+    usage: dict[str, Any] = field(default_factory=dict)
+    plan_sha: str = ""  # the plan blocks that belong to this run
+    created: tuple[CreatedIssue, ...] = ()
+    skipped: tuple[SkippedIssue, ...] = ()
+    failed: tuple[SkippedIssue, ...] = ()
+    closed: tuple[int, ...] = ()
+    claim: str = ""  # who is creating (see engine.claim_run)
+    comment_id: int = 0  # the comment holding the run block (filled in when read)
+    comment_url: str = ""
+
+    @property
+    def created_keys(self) -> set[str]:
+        return {c.key for c in self.created}
+
+
+@dataclass(frozen=True)
+class Thread:
+    """What the bot knows from one pass over a trigger issue's comments."""
+
+    runs: dict[str, RunState]  # newest block per run id, in order of first appearance
+    plans: dict[str, tuple[PlannedIssue, ...]]  # plan sha -> planned issues
+    plan_comments: dict[str, tuple[int, ...]]  # plan sha -> comment ids holding its blocks
+    rejected: tuple[int, ...] = ()  # comment ids whose block failed the integrity check
+    notices: frozenset[str] = frozenset()  # one-time notices already posted
+
+    def plan_for(self, run: RunState) -> tuple[PlannedIssue, ...]:
+        return self.plans.get(run.plan_sha, ())
+
+
+# -- encoding --------------------------------------------------------------------------------
+
+
+def sign(data: str, secret: str) -> str:
+    if secret:
+        return hmac.new(secret.encode(), data.encode(), hashlib.sha256).hexdigest()
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def _pack(payload: dict[str, Any]) -> str:
+    raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    return base64.b64encode(zlib.compress(raw, 9)).decode()
+
+
+def _unpack(data: str) -> dict[str, Any]:
+    loaded = json.loads(zlib.decompress(base64.b64decode(data)).decode())
+    if not isinstance(loaded, dict):
+        raise ValueError("state payload is not an object")
+    return loaded
+
+
+def encode_blocks(
+    *, kind: str, run_id: str, payload: dict[str, Any], secret: str, seq: int = 0, chunk: int
+) -> list[str]:
+    """One or more blocks of at most ``chunk`` characters of data each."""
+    data = _pack(payload)
+    pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)] or [""]
+    blocks = []
+    for index, piece in enumerate(pieces, start=1):
+        header = f"v={SCHEMA_VERSION} kind={kind} run={run_id} part={index}/{len(pieces)}"
+        if kind == "run":
+            header += f" seq={seq}"
+        wrapped = "\n".join(textwrap.wrap(piece, 76)) + "\n"
+        blocks.append(
+            f"<!-- openproducer:state {header} sig={sign(header + piece, secret)}\n{wrapped}-->"
+        )
+    return blocks
+
+
+def encode_run(run: RunState, *, secret: str) -> str:
+    payload = _run_to_json(run)
+    return encode_blocks(
+        kind="run", run_id=run.run_id, payload=payload, secret=secret, seq=run.seq, chunk=1 << 20
+    )[0]
+
+
+def encode_plan(
+    run_id: str, issues: Sequence[PlannedIssue], *, secret: str, chunk: int
+) -> tuple[str, list[str]]:
+    """(plan sha, blocks): the sha names the plan so a run block can point to it."""
+    payload = {"v": SCHEMA_VERSION, "issues": [_issue_to_json(i) for i in issues]}
+    sha = plan_sha(issues)
+    payload["sha"] = sha
+    return sha, encode_blocks(
+        kind="plan", run_id=run_id, payload=payload, secret=secret, chunk=chunk
+    )
+
+
+def plan_sha(issues: Sequence[PlannedIssue]) -> str:
+    raw = json.dumps([_issue_to_json(i) for i in issues], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()[:16]
+
+
+def strip_blocks(text: str) -> str:
+    return _BLOCK.sub("", text).rstrip()
+
+
+# -- decoding --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class BotComment:
+    id: int
+    body: str
+    url: str = ""
+
+
+def read_thread(comments: Iterable[BotComment], *, secret: str) -> Thread:
+    """Rebuild every run from the bot's own comments (the caller filters by author)."""
+    runs: dict[str, RunState] = {}
+    parts: dict[tuple[str, int], dict[int, str]] = {}
+    part_comments: dict[tuple[str, int], list[int]] = {}
+    rejected: list[int] = []
+    notices: set[str] = set()
+    for comment in comments:
+        notices.update(re.findall(r"<!-- openproducer:notice ([\w:.-]+) -->", comment.body))
+        for match in _BLOCK.finditer(comment.body):
+            data = match.group("data").replace("\n", "")
+            header = match.group(0).split(" sig=")[0].removeprefix("<!-- openproducer:state ")
+            if int(match.group("v")) > SCHEMA_VERSION or not hmac.compare_digest(
+                sign(header + data, secret), match.group("sig")
+            ):
+                rejected.append(comment.id)
+                continue
+            if match.group("kind") == "run":
+                run = _decode_run(data, comment)
+                if run and (run.run_id not in runs or run.seq >= runs[run.run_id].seq):
+                    runs[run.run_id] = run
+            else:
+                key = (match.group("run"), int(match.group("parts")))
+                parts.setdefault(key, {})[int(match.group("part"))] = data
+                part_comments.setdefault(key, []).append(comment.id)
+    plans, plan_comments = _assemble_plans(parts, part_comments)
+    return Thread(
+        runs=runs,
+        plans=plans,
+        plan_comments=plan_comments,
+        rejected=tuple(dict.fromkeys(rejected)),
+        notices=frozenset(notices),
+    )
+
+
+def _decode_run(data: str, comment: BotComment) -> RunState | None:
+    try:
+        return replace(
+            _run_from_json(_unpack(data)), comment_id=comment.id, comment_url=comment.url
+        )
+    except (ValueError, KeyError, TypeError, zlib.error):
+        return None
+
+
+def _assemble_plans(
+    parts: dict[tuple[str, int], dict[int, str]],
+    part_comments: dict[tuple[str, int], list[int]],
+) -> tuple[dict[str, tuple[PlannedIssue, ...]], dict[str, tuple[int, ...]]]:
+    plans: dict[str, tuple[PlannedIssue, ...]] = {}
+    comments: dict[str, tuple[int, ...]] = {}
+    for key, pieces in parts.items():
+        if sorted(pieces) != list(range(1, key[1] + 1)):
+            continue  # incomplete: a continuation comment is missing
+        try:
+            payload = _unpack("".join(pieces[i] for i in sorted(pieces)))
+            issues = tuple(_issue_from_json(item) for item in payload["issues"])
+        except (ValueError, KeyError, TypeError, zlib.error):
+            continue
+        sha = str(payload.get("sha", plan_sha(issues)))
+        plans[sha] = issues
+        comments[sha] = tuple(dict.fromkeys(part_comments[key]))
+    return plans, comments
+
+
+# -- JSON mapping ----------------------------------------------------------------------------
+
+
+def _issue_to_json(issue: PlannedIssue) -> dict[str, Any]:
+    return {
+        "key": issue.key,
+        "title": issue.title,
+        "body": issue.body,
+        "labels": list(issue.labels),
+        "depends_on": list(issue.depends_on),
+        "size": issue.size,
+        "covers": list(issue.covers),
+        "group": issue.group,
+    }
+
+
+def _issue_from_json(item: dict[str, Any]) -> PlannedIssue:
+    return PlannedIssue(
+        key=str(item["key"]),
+        title=str(item["title"]),
+        body=str(item["body"]),
+        labels=tuple(map(str, item.get("labels", ()))),
+        depends_on=tuple(map(str, item.get("depends_on", ()))),
+        size=item.get("size"),
+        covers=tuple(map(str, item.get("covers", ()))),
+        group=item.get("group"),
+    )
+
+
+_RUN_SCALARS = (
+    "run_id",
+    "status",
+    "issue",
+    "requester",
+    "started_at",
+    "trigger_key",
+    "updated_at",
+    "finished_at",
+    "seq",
+    "spec_hash",
+    "planner",
+    "plan_sha",
+    "claim",
+)
+
+
+def _run_to_json(run: RunState) -> dict[str, Any]:
+    data: dict[str, Any] = {name: getattr(run, name) for name in _RUN_SCALARS}
+    data.update(
+        v=SCHEMA_VERSION,
+        options=run.options,
+        reasons=list(run.reasons),
+        notes=list(run.notes),
+        uncovered=list(run.uncovered),
+        usage=run.usage,
+        closed=list(run.closed),
+        created=[[c.key, c.number, c.id, c.title, c.hash] for c in run.created],
+        skipped=[[s.key, s.title, s.reason, s.existing] for s in run.skipped],
+        failed=[[s.key, s.title, s.reason, s.existing] for s in run.failed],
+    )
+    return data
+
+
+def _run_from_json(data: dict[str, Any]) -> RunState:
+    scalars = {name: data[name] for name in _RUN_SCALARS if name in data}
+    return RunState(
+        **scalars,
+        options=dict(data.get("options", {})),
+        reasons=tuple(data.get("reasons", ())),
+        notes=tuple(data.get("notes", ())),
+        uncovered=tuple(data.get("uncovered", ())),
+        usage=dict(data.get("usage", {})),
+        closed=tuple(int(n) for n in data.get("closed", ())),
+        created=tuple(
+            CreatedIssue(str(k), int(n), int(i), str(t), str(h))
+            for k, n, i, t, h in data.get("created", ())
+        ),
+        skipped=tuple(
+            SkippedIssue(str(k), str(t), str(r), e) for k, t, r, e in data.get("skipped", ())
+        ),
+        failed=tuple(
+            SkippedIssue(str(k), str(t), str(r), e) for k, t, r, e in data.get("failed", ())
+        ),
+    )
+
+
+# -- markers in created issues ---------------------------------------------------------------
+
+_ITEM = re.compile(
+    r"<!-- openproducer:item run=(?P<run>run_[A-Za-z0-9_]+) key=(?P<key>[\w.-]+)"
+    r" hash=(?P<hash>[0-9a-f]{16}) body=(?P<body>[0-9a-f]{16}) -->"
+)
+
+
+@dataclass(frozen=True)
+class ItemMarker:
+    run_id: str
+    key: str
+    hash: str
+    body_hash: str
+
+
+def render_item_marker(marker: ItemMarker) -> str:
+    return (
+        f"<!-- openproducer:item run={marker.run_id} key={marker.key} hash={marker.hash}"
+        f" body={marker.body_hash} -->"
+    )
+
+
+def parse_item_marker(body: str) -> ItemMarker | None:
+    """The last marker in a body (the footer's), or None."""
+    matches = list(_ITEM.finditer(body or ""))
+    if not matches:
+        return None
+    m = matches[-1]
+    return ItemMarker(m.group("run"), m.group("key"), m.group("hash"), m.group("body"))
