@@ -17,6 +17,7 @@ from requests.exceptions import RequestException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from openproducer import GitHubError
+from openproducer.safety import PERMISSION_ORDER
 
 T = TypeVar("T")
 DEFAULT_API_URL = "https://api.github.com"
@@ -110,16 +111,21 @@ def _comment_info(comment: Any) -> CommentInfo:
 
 
 @contextlib.contextmanager
-def _translated(action: str) -> Iterator[None]:
-    """Translate PyGithub and transport errors into GitHubError, in one place."""
+def _translated(action: str, secret: str = "") -> Iterator[None]:
+    """Translate PyGithub and transport errors into GitHubError, in one place.
+
+    GitHub's error bodies can echo the request; the token is scrubbed from every message.
+    """
     try:
         yield
     except GithubException as exc:
         message = exc.data.get("message") if isinstance(exc.data, dict) else None
         errors = exc.data.get("errors") if isinstance(exc.data, dict) else None
         detail = f"{message}" + (f" ({errors})" if errors else "") if message else ""
+        if secret:
+            detail = detail.replace(secret, "***")
         raise GitHubError(
-            f"GitHub answered {exc.status} when trying to {action}: {detail}",
+            f"GitHub answered {exc.status} when trying to {action}: {detail[:500]}",
             status=exc.status,
             retryable=exc.status >= 500,
         ) from exc
@@ -156,16 +162,20 @@ class GitHubPort:
             seconds_between_requests=None,
             seconds_between_writes=60.0 / writes_per_minute,
         )
+        self._token = token
         self.full_name = repo
         self._repo = self._gh.get_repo(repo)
         self.writes = 0
+
+    def _translated(self, action: str) -> contextlib.AbstractContextManager[None]:
+        return _translated(action, self._token)
 
     # -- identity and permissions ------------------------------------------------------------
 
     def whoami(self) -> str | None:
         """The token's login, or None when GitHub does not say (GITHUB_TOKEN answers 403)."""
         try:
-            with _translated("read the authenticated user"):
+            with self._translated("read the authenticated user"):
                 return str(self._gh.get_user().login)
         except GitHubError as exc:
             if exc.status in (401, 403, 404):
@@ -173,20 +183,24 @@ class GitHubPort:
             raise
 
     def permission(self, login: str) -> str:
-        with _translated(f"read the permission of {login}"):
+        with self._translated(f"read the permission of {login}"):
+            # role_name tells maintain and triage apart; custom roles fall back to permission.
+            role = str(self._repo.get_collaborator_role_name(login))
+            if role in PERMISSION_ORDER:
+                return role
             return str(self._repo.get_collaborator_permission(login))
 
     # -- reads ---------------------------------------------------------------------------------
 
     def issue(self, number: int) -> IssueInfo:
-        with _translated(f"read issue #{number}"):
+        with self._translated(f"read issue #{number}"):
             issue = self._repo.get_issue(number)
             issue.complete()  # lazy objects fetch on first use; do it inside the translation
             return _issue_info(issue)
 
     def comments(self, number: int) -> list[CommentInfo]:
         """All comments of an issue: one request per 100 comments."""
-        with _translated(f"read the comments of #{number}"):
+        with self._translated(f"read the comments of #{number}"):
             return [_comment_info(c) for c in self._repo.get_issue(number).get_comments()]
 
     def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]:
@@ -199,29 +213,29 @@ class GitHubPort:
         }
         if since:
             kwargs["since"] = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ")
-        with _translated(f"list the issues opened by {creator}"):
+        with self._translated(f"list the issues opened by {creator}"):
             found = [_issue_info(i) for i in self._repo.get_issues(**kwargs)]
         return [i for i in found if not i.is_pull_request]
 
     # -- writes --------------------------------------------------------------------------------
 
     def post_comment(self, number: int, body: str) -> CommentInfo:
-        with _translated(f"comment on #{number}"):
+        with self._translated(f"comment on #{number}"):
             self.writes += 1
             return _comment_info(self._repo.get_issue(number).create_comment(body))
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> None:
-        with _translated(f"edit comment {comment_id}"):
+        with self._translated(f"edit comment {comment_id}"):
             self.writes += 1
             self._repo.get_issue(number).get_comment(comment_id).edit(body)
 
     def delete_comment(self, number: int, comment_id: int) -> None:
-        with _translated(f"delete comment {comment_id}"):
+        with self._translated(f"delete comment {comment_id}"):
             self.writes += 1
             self._repo.get_issue(number).get_comment(comment_id).delete()
 
     def react(self, number: int, *, comment_id: int | None = None, content: str = "eyes") -> None:
-        with _translated("add a reaction"):
+        with self._translated("add a reaction"):
             self.writes += 1
             issue = self._repo.get_issue(number)
             target = issue.get_comment(comment_id) if comment_id else issue
@@ -243,12 +257,12 @@ class GitHubPort:
             kwargs["assignees"] = list(assignees)
         if milestone is not None:
             kwargs["milestone"] = self._repo.get_milestone(milestone)
-        with _translated(f"create the issue “{title[:60]}”"):
+        with self._translated(f"create the issue “{title[:60]}”"):
             self.writes += 1
             return _issue_info(self._repo.create_issue(**kwargs))
 
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
-        with _translated(f"close #{number}"):
+        with self._translated(f"close #{number}"):
             self.writes += 1
             self._repo.get_issue(number).edit(state="closed", state_reason=reason)
 
@@ -256,7 +270,7 @@ class GitHubPort:
         """A milestone given as a number or a title, or None when there is no such milestone."""
         if name.isdigit():
             return int(name)
-        with _translated("list milestones"):
+        with self._translated("list milestones"):
             for milestone in self._repo.get_milestones(state="all"):
                 if milestone.title.strip().lower() == name.strip().lower():
                     return int(milestone.number)
@@ -264,7 +278,7 @@ class GitHubPort:
 
     def call(self, fn: Callable[[], T]) -> T:
         """Run an arbitrary read with error translation (for callers composing reads)."""
-        with _translated("talk to GitHub"):
+        with self._translated("talk to GitHub"):
             return fn()
 
 

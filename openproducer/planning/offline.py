@@ -1,0 +1,1292 @@
+"""The offline planner (pure): a plan from the spec's own structure, no AI involved.
+
+Headed sections nest; a leaf section yields one issue, or one per top-level item when its
+content is a list of deliverables. A section with sub-sections passes its text down as
+context. The preamble, "Background"-like sections and ``<context>`` blocks inform issues but
+never become one; "Acceptance criteria" sections attach to the issues they are about.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from openproducer import PlanError
+from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
+from openproducer.spec import clean_title, parse_sections
+
+TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
+CONTEXT_LIMIT = 600
+EXCERPT_LIMIT = 220
+FOLD_LIMIT = 1500
+_PROSE_INTRO_WORDS = 30  # prose up to this long only introduces a list
+_SUBSTANTIAL_WORDS = 12
+
+# --------------------------------------------------------------------------- Markdown blocks
+
+_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_ITEM = re.compile(
+    r"^(?P<indent>\s*)(?P<marker>[-*+]|\d{1,9}[.)])(?:[ \t]+(?P<content>.*)|[ \t]*$)"
+)
+_CHECKBOX = re.compile(r"^\[(?P<mark>[ xX])\][ \t]*")
+_THEMATIC = re.compile(r"^ {0,3}(?:(?:-[ \t]*){3,}|(?:\*[ \t]*){3,}|(?:_[ \t]*){3,})$")
+_COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])")
+
+
+@dataclass(frozen=True)
+class _Block:
+    kind: str  # "para", "list", "code", "table", "quote"
+    lines: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass(frozen=True)
+class _Item:
+    """A list item: its own text, its sub-items and any other nested content."""
+
+    head: str
+    checked: bool | None  # None: not a checkbox
+    subs: tuple[_Item, ...] = ()
+    detail: str = ""
+
+
+def _indent(line: str) -> int:
+    return len(line.expandtabs(4)) - len(line.expandtabs(4).lstrip())
+
+
+def _is_item(line: str) -> bool:
+    return bool(_ITEM.match(line)) and not _THEMATIC.match(line)
+
+
+def split_blocks(text: str) -> tuple[_Block, ...]:
+    """Top-level Markdown blocks: paragraphs, lists, code, tables and quotes."""
+    lines = text.split("\n")
+    blocks = []
+    index = 0
+    while index < len(lines):
+        if not lines[index].strip() or _THEMATIC.match(lines[index]):
+            index += 1
+            continue
+        end, kind = _block_end(lines, index)
+        blocks.append(_Block(kind, tuple(lines[index:end])))
+        index = end
+    return tuple(blocks)
+
+
+def _block_end(lines: Sequence[str], index: int) -> tuple[int, str]:
+    line = lines[index]
+    fence = _FENCE.match(line)
+    if fence:
+        return _fence_end(lines, index, fence.group(1)), "code"
+    if _is_item(line):
+        return _list_end(lines, index), "list"
+    kind = {"|": "table", ">": "quote"}.get(line.lstrip()[:1], "para")
+    end = index + 1
+    while end < len(lines) and _continues_paragraph(lines[end]):
+        end += 1
+    return end, kind
+
+
+def _continues_paragraph(line: str) -> bool:
+    return bool(line.strip()) and not _FENCE.match(line) and not _is_item(line)
+
+
+def _fence_end(lines: Sequence[str], index: int, fence: str) -> int:
+    for end in range(index + 1, len(lines)):
+        stripped = lines[end].strip()
+        if len(stripped) >= len(fence) and set(stripped) == {fence[0]}:
+            return end + 1
+    return len(lines)
+
+
+def _list_end(lines: Sequence[str], index: int) -> int:
+    base = _indent(lines[index])
+    end = index + 1
+    while end < len(lines):
+        line = lines[end]
+        if not line.strip():
+            following = _next_filled(lines, end)
+            if following is None or not _belongs_to_list(lines[following], base):
+                return end
+            end = following
+        elif _belongs_to_list(line, base) or not _FENCE.match(line):
+            end += 1
+        else:
+            return end
+    return end
+
+
+def _belongs_to_list(line: str, base: int) -> bool:
+    return _indent(line) > base or (_is_item(line) and _indent(line) >= base - 1)
+
+
+def _next_filled(lines: Sequence[str], index: int) -> int | None:
+    return next((i for i in range(index, len(lines)) if lines[i].strip()), None)
+
+
+def parse_items(lines: Sequence[str]) -> tuple[_Item, ...]:
+    """The top-level items of a list block, each with its nested content."""
+    base = min(_indent(line) for line in lines if _is_item(line))
+    groups: list[list[str]] = []
+    for line in lines:
+        if _is_item(line) and _indent(line) <= base + 1:
+            groups.append([line])
+        elif groups:
+            groups[-1].append(line)
+    items = (_parse_item(group) for group in groups)
+    return tuple(item for item in items if item.head or item.subs or item.detail)
+
+
+def _parse_item(group: Sequence[str]) -> _Item:
+    match = _ITEM.match(group[0])
+    content = (match["content"] if match else "") or ""
+    box = _CHECKBOX.match(content)
+    checked = None if box is None else box["mark"] != " "
+    head = [content[box.end() :] if box else content]
+    rest = list(group[1:])
+    while rest and rest[0].strip() and not _is_item(rest[0]) and not _FENCE.match(rest[0]):
+        head.append(rest.pop(0).strip())
+    subs, detail = _nested(_dedent(rest))
+    return _Item(" ".join(h.strip() for h in head).strip(), checked, subs, detail)
+
+
+def _dedent(lines: Sequence[str]) -> list[str]:
+    filled = [_indent(line) for line in lines if line.strip()]
+    cut = min(filled, default=0)
+    return [line.expandtabs(4)[cut:] for line in lines]
+
+
+def _nested(lines: Sequence[str]) -> tuple[tuple[_Item, ...], str]:
+    subs: list[_Item] = []
+    detail = []
+    for block in split_blocks("\n".join(lines)):
+        if block.kind == "list":
+            subs.extend(parse_items(block.lines))
+        else:
+            detail.append(block.text)
+    return tuple(subs), "\n\n".join(detail)
+
+
+def render_item(item: _Item, *, checklist: bool, depth: int = 0) -> str:
+    """An item as Markdown; as a checklist entry when ``checklist``."""
+    pad = "  " * depth
+    mark = "- [x] " if item.checked else ("- [ ] " if checklist else "- ")
+    lines = [pad + mark + item.head]
+    lines += [pad + "  " + line if line else "" for line in item.detail.split("\n") if item.detail]
+    lines += [render_item(sub, checklist=checklist, depth=depth + 1) for sub in item.subs]
+    return "\n".join(lines)
+
+
+def _words(text: str) -> int:
+    return len(text.split()) + len(_CJK.findall(text)) // 2
+
+
+# --------------------------------------------------------------------------- section content
+
+_AC_WORDS = (
+    r"acceptance[ -]criteri(?:a|on)|definition of done|done when|success criteria|"
+    r"exit criteria|ac|dod|akzeptanzkriterien|abnahmekriterien|fertig wenn|"
+    r"受け入れ基準|受入基準|受け入れ条件|完了条件|完了の定義|"
+    r"critères d'acceptation|criterios de aceptación"
+)
+_AC_INTRO = re.compile(rf"^\W*(?:{_AC_WORDS})\W*$", re.IGNORECASE)
+_AC_LINE = re.compile(
+    r"^\s*(?:[*_]{1,2})?(?P<word>AC|done when|acceptance|akzeptanz|完了条件)(?:[*_]{1,2})?"
+    r"(?:\s*[:：]|\s+(?=\w))(?:[*_]{1,2})?\s*(?P<rest>\S.*)$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class _Content:
+    """A section body: blocks in order (acceptance criteria taken out), items, criteria."""
+
+    blocks: tuple[_Block, ...] = ()
+    items: tuple[_Item, ...] = ()
+    criteria: tuple[str, ...] = ()
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks)
+
+    @property
+    def prose(self) -> str:
+        return "\n\n".join(block.text for block in self.blocks if block.kind != "list")
+
+    @property
+    def deliverables(self) -> bool:
+        """True when the items are the work, not detail of the prose around them."""
+        if len(self.items) < 2:
+            return False
+        if any(item.checked is not None for item in self.items):
+            return True
+        prose = sum(_words(b.text) for b in self.blocks if b.kind in ("para", "table", "quote"))
+        listed = sum(_words(item.head) for item in self.items)
+        return prose <= _PROSE_INTRO_WORDS or (len(self.items) >= 5 and listed >= prose)
+
+
+def analyze(body: str) -> _Content:
+    """Split a section body into prose blocks, deliverable candidates and criteria."""
+    blocks: list[_Block] = []
+    items: list[_Item] = []
+    criteria: list[str] = []
+    expect_criteria = False
+    for block in split_blocks(_COMMENT.sub("", body)):
+        if block.kind == "list" and expect_criteria:
+            criteria += [render_item(i, checklist=True) for i in parse_items(block.lines)]
+            expect_criteria = False
+            continue
+        if block.kind == "para":
+            block, found, expect_criteria = _take_criteria(block)
+            criteria += found
+            if not block.lines:
+                continue
+        else:
+            expect_criteria = False
+        if block.kind == "list":
+            items += parse_items(block.lines)
+        blocks.append(block)
+    return _Content(tuple(blocks), tuple(items), tuple(criteria))
+
+
+def _take_criteria(block: _Block) -> tuple[_Block, list[str], bool]:
+    """Remove "AC: …" lines and a trailing "Acceptance criteria:" intro from a paragraph."""
+    kept: list[str] = []
+    found: list[str] = []
+    for line in block.lines:
+        match = _AC_LINE.match(line)
+        if match and not _AC_INTRO.match(line):
+            found.append("- [ ] " + _capitalize(match["rest"].strip()))
+        else:
+            kept.append(line)
+    intro = bool(kept) and bool(_AC_INTRO.match(clean_title(kept[-1]) + ":"))
+    if intro:
+        kept.pop()
+    return _Block(block.kind, tuple(kept)), found, intro
+
+
+# --------------------------------------------------------------------------- section kinds
+
+_KIND_WORDS = {
+    "criteria": _AC_WORDS + r"|acceptance tests?",
+    "scope": (
+        r"out of scope|not in scope|non[- ]?goals|won'?t do|won'?t have|nicht im umfang|"
+        r"nicht[- ]?ziele|außerhalb des umfangs|スコープ外|対象外|やらないこと|hors périmètre|"
+        r"fuera de alcance"
+    ),
+    "context": (
+        r"background|context|overview|introduction|intro|summary|executive summary|motivation|"
+        r"problem|problem statement|goals?|objectives?|purpose|about|tl;?dr|vision|"
+        r"hintergrund|kontext|überblick|übersicht|einleitung|einführung|zusammenfassung|ziele?|"
+        r"背景|概要|はじめに|目的|前提|contexte|aperçu|antecedentes|resumen|introducción"
+    ),
+    "constraints": (
+        r"constraints|guidelines|conventions|rules|non[- ]functional requirements|"
+        r"rahmenbedingungen|einschränkungen|制約|制約事項|前提条件"
+    ),
+    "notes": (
+        r"notes?|open questions|questions|references|links|resources|glossary|appendix|risks|"
+        r"assumptions|faq|see also|further reading|related|anmerkungen|notizen|hinweise|"
+        r"offene fragen|referenzen|備考|メモ|注意事項|参考|補足"
+    ),
+}
+_KINDS = {
+    kind: re.compile(rf"^(?:{words})(?:\s*(?:[:(\-–—&/,]|\band\b|\bfor\b|\bof\b|\bon\b).*)?$")
+    for kind, words in _KIND_WORDS.items()
+}
+_CONTAINERS = ("context", "notes", "constraints")  # kinds that may hold work sections
+_GENERIC = re.compile(
+    r"^(?:tasks?|to-?dos?|to do|checklist|deliverables|requirements|features|work items|items|"
+    r"steps|action items|scope|backlog|(?:user )?stories|details|implementation|misc|other|"
+    r"aufgaben|anforderungen|タスク|要件|やること)$"
+)
+_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
+
+
+def section_kind(title: str) -> str:
+    """ "work", or what kind of non-deliverable section the title names."""
+    name = " ".join(_NUMBERING.sub("", title).casefold().split())
+    return next((kind for kind, pattern in _KINDS.items() if pattern.match(name)), "work")
+
+
+def _display(title: str) -> str:
+    return _NUMBERING.sub("", title).strip() or title
+
+
+def _is_generic(title: str) -> bool:
+    return bool(_GENERIC.match(_display(title).casefold()))
+
+
+@dataclass(frozen=True)
+class _Node:
+    section: Section
+    children: tuple[_Node, ...]
+
+    @property
+    def kind(self) -> str:
+        return section_kind(self.section.title)
+
+    @property
+    def has_work(self) -> bool:
+        return any(child.kind == "work" or child.has_work for child in self.children)
+
+    def subtree_text(self) -> str:
+        parts = [self.section.body] + [c.render() for c in self.children]
+        return "\n\n".join(part for part in parts if part.strip())
+
+    def render(self) -> str:
+        heading = "#" * min(self.section.level, 6) + " " + self.section.title
+        return heading + "\n\n" + self.subtree_text()
+
+
+def build_tree(sections: Sequence[Section]) -> tuple[_Node, ...]:
+    """Sections as a forest: each section's children are the sections nested under it."""
+
+    def take(start: int, level: int) -> tuple[list[_Node], int]:
+        nodes: list[_Node] = []
+        index = start
+        while index < len(sections) and sections[index].level > level:
+            section = sections[index]
+            children, index = take(index + 1, section.level)
+            nodes.append(_Node(section, tuple(children)))
+        return nodes, index
+
+    forest, _ = take(0, 0)
+    return tuple(forest)
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+@dataclass(frozen=True)
+class _Unit:
+    """A piece a draft can be split into: its title and text."""
+
+    title: str
+    text: str
+    criteria: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class _Draft:
+    title: str  # the item's or section's own words, before prefixing and shortening
+    path: tuple[str, ...]
+    parts: tuple[tuple[str, str], ...]  # (label, verbatim spec text)
+    prefix: str = ""  # the section name that makes a short title specific
+    group: str | None = None
+    context: tuple[tuple[str, str], ...] = ()
+    criteria: tuple[str, ...] = ()
+    extras: tuple[tuple[str, str], ...] = ()
+    covers: tuple[str, ...] = ()
+    units: tuple[_Unit, ...] = ()
+    members: tuple[str, ...] = ()  # titles merged into this draft
+    depends: tuple[int, ...] = ()
+
+    @property
+    def size(self) -> int:
+        return sum(len(text) for _, text in self.parts) + 60 * len(self.criteria)
+
+
+@dataclass(frozen=True)
+class _Scope:
+    """What the issues of a section inherit from the sections around it."""
+
+    doc: tuple[str, ...] = ()  # the path of the document title heading, if any
+    context: tuple[tuple[str, str], ...] = ()
+    criteria: tuple[str, ...] = ()
+    extras: tuple[tuple[str, str], ...] = ()
+    covers: tuple[str, ...] = ()
+
+    def add(
+        self,
+        *,
+        context: Iterable[tuple[str, str]] = (),
+        criteria: Iterable[str] = (),
+        extras: Iterable[tuple[str, str]] = (),
+        covers: Iterable[str] = (),
+    ) -> _Scope:
+        return replace(
+            self,
+            context=_unique_pairs((*self.context, *context)),
+            criteria=_unique_str((*self.criteria, *criteria)),
+            extras=_unique_pairs((*self.extras, *extras)),
+            covers=_unique_str((*self.covers, *covers)),
+        )
+
+
+def _unique(values: Iterable[object]) -> tuple[object, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _path_name(path: Sequence[str]) -> str:
+    return " > ".join(path)
+
+
+def _visible_path(path: Sequence[str], scope: _Scope) -> tuple[str, ...]:
+    return tuple(path[len(scope.doc) :]) if path[: len(scope.doc)] == scope.doc else tuple(path)
+
+
+def _prefix_for(path: Sequence[str], scope: _Scope, *, doc_fallback: bool = True) -> str:
+    """The nearest specific section name along ``path`` (generic ones like "Tasks" skipped)."""
+    for title in reversed(_visible_path(path, scope)):
+        if not _is_generic(title):
+            return _display(title)
+    return _display(scope.doc[-1]) if scope.doc and doc_fallback else ""
+
+
+def _walk(node: _Node, scope: _Scope) -> list[_Draft]:
+    """Drafts for a work section and everything nested under it."""
+    scope = _attach(node, scope)
+    content = analyze(node.section.body)
+    scope = scope.add(criteria=content.criteria)
+    work = [child for child in node.children if child.kind == "work" or child.has_work]
+    if not work:
+        if content.deliverables:
+            return _item_drafts(node.section.path, content, scope)
+        return [_section_draft(node.section, content, scope)]
+    drafts = _item_drafts(node.section.path, content, scope) if content.deliverables else []
+    passed = content.prose if content.deliverables else content.text
+    inner = scope.add(context=(_context(node.section.path, passed),)) if passed else scope
+    for child in work:
+        drafts += _walk(child, inner)
+    return drafts
+
+
+def _attach(node: _Node, scope: _Scope) -> _Scope:
+    """Add the section's non-work children (criteria, out of scope, notes) to its scope."""
+    for child in node.children:
+        if child.kind == "work" or (child.has_work and child.kind in _CONTAINERS):
+            continue
+        scope = _attach_one(child, scope)
+    return scope
+
+
+def _attach_one(child: _Node, scope: _Scope) -> _Scope:
+    name = _path_name(child.section.path)
+    text = child.subtree_text()
+    if child.kind == "criteria":
+        found = _criteria_of(text)
+        return scope.add(criteria=found, covers=(name,)) if found else scope
+    if not text.strip():
+        return scope
+    return scope.add(extras=((_display(child.section.title), text),), covers=(name,))
+
+
+def _criteria_of(text: str) -> tuple[str, ...]:
+    content = analyze(text)
+    listed = tuple(render_item(item, checklist=True) for item in content.items)
+    prose = tuple(
+        "- [ ] " + " ".join(b.text.split())
+        for b in content.blocks
+        if b.kind in ("para", "quote", "table")
+    )
+    return content.criteria + listed + prose
+
+
+def _base(path: tuple[str, ...], scope: _Scope) -> _Draft:
+    visible = _visible_path(path, scope)
+    return _Draft(
+        title="",
+        path=path,
+        parts=(),
+        group=visible[0] if visible else (path[0] if path else None),
+        context=scope.context,
+        criteria=scope.criteria,
+        extras=scope.extras,
+        covers=(_path_name(path), *scope.covers) if path else scope.covers,
+    )
+
+
+def _context(path: Sequence[str], text: str) -> tuple[str, str]:
+    """A section's own text as context for the issues under it."""
+    label = f"Context ({_display(path[-1])})" if path else "Context"
+    return label, _excerpt(text, CONTEXT_LIMIT)
+
+
+def _item_drafts(path: tuple[str, ...], content: _Content, scope: _Scope) -> list[_Draft]:
+    """One draft per top-level item; the section's prose becomes their context."""
+    base = _base(path, scope)
+    if content.prose:
+        base = replace(base, context=(*base.context, _context(path, content.prose)))
+    prefix = _prefix_for(path, scope)
+    return [_item_draft(item, base, prefix, content.criteria) for item in content.items]
+
+
+def _item_draft(item: _Item, base: _Draft, prefix: str, criteria: tuple[str, ...]) -> _Draft:
+    title = _title_from(item.head) or _title_from(item.detail)
+    text = "\n\n".join(part for part in (item.head, item.detail) if part)
+    units = (
+        _Unit(title, text or title, criteria),
+        *(_Unit(_title_from(s.head), render_item(s, checklist=False)) for s in item.subs),
+    )
+    own = tuple(render_item(sub, checklist=True) for sub in item.subs)
+    return replace(
+        base,
+        title=title,
+        prefix=prefix,
+        parts=(("", text or title),),
+        criteria=_unique_str((*own, *criteria, *base.criteria)),
+        units=units if item.subs else (),
+    )
+
+
+def _unique_str(values: Iterable[str]) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(values))
+
+
+def _section_draft(section: Section, content: _Content, scope: _Scope) -> _Draft:
+    base = _base(section.path, scope)
+    title = _display(section.title)
+    parent = _prefix_for(section.path[:-1], scope, doc_fallback=_is_generic(title))
+    specific = not _is_generic(title) and not _is_short(title)
+    text = content.text or (_criteria_text(content) if content.criteria else "")
+    return replace(
+        base,
+        title=title,
+        prefix="" if specific or parent.casefold() in title.casefold() else parent,
+        parts=(("", text),),
+        criteria=_unique_str((*content.criteria, *base.criteria)),
+        units=_units(content),
+    )
+
+
+def _criteria_text(content: _Content) -> str:
+    return "\n".join(content.criteria)
+
+
+def _units(content: _Content) -> tuple[_Unit, ...]:
+    """How a prose section splits: by its list items, else paragraphs, else sentences."""
+    if len(content.items) >= 2:
+        return tuple(
+            _Unit(_title_from(i.head), render_item(i, checklist=False)) for i in content.items
+        )
+    paragraphs = [b.text for b in content.blocks if b.kind == "para" and _words(b.text) >= 5]
+    if len(paragraphs) >= 2:
+        return tuple(_Unit(_title_from(p), p) for p in paragraphs)
+    sentences = [s for s in _sentences(content.prose) if _words(s) >= 4]
+    if len(sentences) >= 2:
+        return tuple(_Unit(_title_from(s), s) for s in sentences)
+    return ()
+
+
+def _sentences(text: str) -> list[str]:
+    flat = " ".join(text.split())
+    return [s.strip() for s in _SENTENCE_END.split(flat) if s.strip()]
+
+
+# --------------------------------------------------------------------------- titles
+
+
+def _capitalize(text: str) -> str:
+    return text[:1].upper() + text[1:] if text[:1].islower() else text
+
+
+def _title_from(text: str) -> str:
+    """A plain one-line title from item or paragraph text (full text stays in the body)."""
+    first = next((line for line in text.split("\n") if line.strip()), "")
+    first = _CHECKBOX.sub("", first.strip())
+    cleaned = clean_title(first)
+    if len(cleaned) > TITLE_LIMIT:
+        sentence = _sentences(cleaned)[0] if _sentences(cleaned) else cleaned
+        cleaned = sentence if _words(sentence) >= 3 else cleaned
+    return _capitalize(cleaned.rstrip(".,;:!?。、；：！？ "))
+
+
+def shorten(title: str, limit: int = TITLE_LIMIT) -> str:
+    """Shorten at a clause or word boundary (or CJK punctuation) and mark the cut with "…"."""
+    if len(title) <= limit:
+        return title
+    cut = title[: limit - 1]
+    clause = max(cut.rfind(mark) for mark in (", ", "; ", " – ", " — ", " (", "、", "，"))
+    space = cut.rfind(" ")
+    if clause >= limit * 2 // 3:
+        cut = cut[:clause]
+    elif space >= limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(".,;:!?、，；：-–—( ") + "…"
+
+
+def _is_short(title: str) -> bool:
+    return _words(title) <= 3 and len(title) <= 30
+
+
+def _ordinals() -> Iterable[str]:
+    yield from ("second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth")
+    number = 10
+    while True:
+        yield f"{number}th"
+        number += 1
+
+
+def _full_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[str, ...]) -> str:
+    if len(draft.members) > 1:
+        return _merged_title(draft, total=total, doc=doc)
+    title = draft.title or draft.prefix or _title_from(_text_of(draft)) or "Work from the spec"
+    prefix = draft.prefix
+    if prefix and _is_short(title) and prefix.casefold() not in title.casefold():
+        return shorten(f"{prefix}: {title}")
+    return shorten(title)
+
+
+def _text_of(draft: _Draft) -> str:
+    return "\n\n".join(text for _, text in draft.parts)
+
+
+def _merged_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[str, ...]) -> str:
+    visible = draft.path[len(doc) :] if draft.path[: len(doc)] == doc else draft.path
+    name = _display(visible[-1]) if visible else ""
+    if name and total.get(draft.path, 0) == len(draft.members):
+        return shorten(name)
+    listed = _join(draft.members)
+    head = f"{name}: " if name and name.casefold() not in listed.casefold() else ""
+    if len(head + listed) <= TITLE_LIMIT:
+        return head + listed
+    more = f" and {len(draft.members) - 1} more"
+    return shorten(head + draft.members[0], TITLE_LIMIT - len(more)) + more
+
+
+def _join(titles: Sequence[str]) -> str:
+    return titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+
+
+def _unique_titles(
+    drafts: Sequence[_Draft], *, total: dict[tuple[str, ...], int], doc: tuple[str, ...]
+) -> list[str]:
+    """Titles unique ignoring case; a repeat is told apart by its section, never a number."""
+    seen: set[str] = set()
+    titles = []
+    for draft in drafts:
+        first = _full_title(draft, total=total, doc=doc)
+        title = next(c for c in _alternatives(first, draft, doc=doc) if c.casefold() not in seen)
+        seen.add(title.casefold())
+        titles.append(title)
+    return titles
+
+
+def _alternatives(title: str, draft: _Draft, *, doc: tuple[str, ...]) -> Iterable[str]:
+    yield title
+    visible = [_display(t) for t in (draft.path[len(doc) :] or draft.path)]
+    own = draft.title or title
+    for depth in range(1, len(visible) + 1):
+        where = " › ".join(visible[-depth:])
+        if where.casefold() not in own.casefold():
+            yield shorten(f"{where}: {own}")
+        yield shorten(own, TITLE_LIMIT - len(where) - 3) + f" ({where})"
+    where = visible[-1] if visible else "spec"
+    for ordinal in _ordinals():
+        tail = f" ({ordinal} {where} section)"
+        yield shorten(own, max(TITLE_LIMIT - len(tail), 20)) + tail
+
+
+# --------------------------------------------------------------------------- merge and split
+
+
+def _merge(first: _Draft, second: _Draft) -> _Draft:
+    common = _common_prefix(first.path, second.path)
+    return replace(
+        first,
+        title=first.title if common == first.path else "",
+        path=common,
+        parts=_labelled(first) + _labelled(second),
+        group=first.group,
+        context=_unique_pairs((*first.context, *second.context)),
+        criteria=_unique_str((*first.criteria, *second.criteria)),
+        extras=_unique_pairs((*first.extras, *second.extras)),
+        covers=_unique_str((*first.covers, *second.covers)),
+        units=(),
+        members=(*_members(first), *_members(second)),
+        depends=(),
+    )
+
+
+def _members(draft: _Draft) -> tuple[str, ...]:
+    return draft.members or (draft.title or draft.prefix,)
+
+
+def _labelled(draft: _Draft) -> tuple[tuple[str, str], ...]:
+    if len(draft.parts) == 1 and not draft.parts[0][0]:
+        label = draft.title or draft.prefix
+        if draft.prefix and _is_short(label) and draft.prefix.casefold() not in label.casefold():
+            label = f"{draft.prefix}: {label}"
+        return ((label, draft.parts[0][1]),)
+    return draft.parts
+
+
+def _unique_pairs(pairs: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
+    return tuple(dict.fromkeys(pairs))
+
+
+def _common_prefix(first: Sequence[str], second: Sequence[str]) -> tuple[str, ...]:
+    common: list[str] = []
+    for a, b in zip(first, second, strict=False):
+        if a != b:
+            break
+        common.append(a)
+    return tuple(common)
+
+
+def _merge_down(drafts: list[_Draft], target: int) -> list[_Draft]:
+    """Merge adjacent drafts, same section first, then same group, then any, smallest first."""
+    drafts = list(drafts)
+    while len(drafts) > max(target, 1):
+        pairs = range(len(drafts) - 1)
+        best = min(
+            pairs, key=lambda i: (_distance(drafts[i], drafts[i + 1]), _pair_size(drafts, i))
+        )
+        drafts[best : best + 2] = [_merge(drafts[best], drafts[best + 1])]
+    return drafts
+
+
+def _pair_size(drafts: Sequence[_Draft], index: int) -> int:
+    return drafts[index].size + drafts[index + 1].size
+
+
+def _distance(first: _Draft, second: _Draft) -> int:
+    if first.path == second.path:
+        return 0
+    return 1 if first.group == second.group else 2
+
+
+def _split_up(drafts: list[_Draft], target: int) -> list[_Draft]:
+    """Split the largest splittable drafts into their units until there are ``target``."""
+    drafts = list(drafts)
+    while len(drafts) < target:
+        splittable = [i for i, d in enumerate(drafts) if d.units]
+        if not splittable:
+            break
+        index = max(splittable, key=lambda i: drafts[i].size)
+        drafts[index : index + 1] = _split(drafts[index])
+    return drafts
+
+
+def _split(draft: _Draft) -> list[_Draft]:
+    parent = draft.title or draft.prefix
+    shared = _shared_criteria(draft, draft.criteria)
+    return [_split_part(draft, unit, parent=parent, shared=shared) for unit in draft.units]
+
+
+def _split_part(draft: _Draft, unit: _Unit, *, parent: str, shared: tuple[str, ...]) -> _Draft:
+    whole = unit.title == parent
+    context = draft.context if whole or not parent else (*draft.context, ("Part of", parent))
+    return replace(
+        draft,
+        title=unit.title or parent,
+        prefix=draft.prefix if whole else parent,
+        parts=(("", unit.text),),
+        context=context,
+        criteria=_unique_str((*unit.criteria, *shared)),
+        units=(),
+        members=(),
+    )
+
+
+def _shared_criteria(draft: _Draft, criteria: tuple[str, ...]) -> tuple[str, ...]:
+    """Criteria that came from the split units themselves no longer apply to each part."""
+    own = {"- [ ] " + u.text.removeprefix("- ") for u in draft.units}
+    own |= {"- [x] " + u.text.removeprefix("- ") for u in draft.units}
+    return tuple(c for c in criteria if c not in own)
+
+
+# --------------------------------------------------------------------------- context
+
+
+_TAG_OPEN = re.compile(r"^\s*<(?P<name>[A-Za-z][\w-]*)(?:\s[^<>]*)?>\s*$")
+_TAG_INLINE = re.compile(
+    r"^\s*<(?P<name>[A-Za-z][\w-]*)(?:\s[^<>]*)?>(?P<inner>.*)</(?P=name)>\s*$"
+)
+_HTML_TAGS = frozenset(
+    {
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "font",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "picture",
+        "pre",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "source",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "video",
+    }
+)
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    text: str  # the spec with context tag blocks taken out
+    context: tuple[str, ...]  # text of the ``<context>``-style blocks
+
+
+def prepare(text: str) -> _Prepared:
+    """Take ``<context>…</context>``-style blocks out; other custom tags become headings when
+    the spec has no Markdown headings of its own, and are dropped otherwise."""
+    lines = text.split("\n")
+    hidden = _code_lines(lines)
+    has_headings = bool(parse_sections(text))
+    kept: list[str] = []
+    context: list[str] = []
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        name, inner, end = _tag_block(lines, index) if index not in hidden else ("", [], index)
+        if not name:
+            kept.append(line)
+            index += 1
+            continue
+        if section_kind(_tag_title(name)) in ("context", "notes"):
+            context.append("\n".join(inner).strip())
+        elif has_headings:
+            kept += inner
+        else:
+            kept += ["", "# " + _tag_title(name), "", *inner, ""]
+        index = end
+    return _Prepared("\n".join(kept), tuple(c for c in context if c))
+
+
+def _tag_block(lines: Sequence[str], index: int) -> tuple[str, list[str], int]:
+    """(tag name, inner lines, index after the block) of a custom tag block at ``index``."""
+    inline = _TAG_INLINE.match(lines[index])
+    if inline and inline["name"].lower() not in _HTML_TAGS:
+        return inline["name"], [inline["inner"]], index + 1
+    match = _TAG_OPEN.match(lines[index])
+    if not match or match["name"].lower() in _HTML_TAGS:
+        return "", [], index
+    closing = f"</{match['name']}>"
+    for end in range(index + 1, len(lines)):
+        if lines[end].strip() == closing:
+            return match["name"], list(lines[index + 1 : end]), end + 1
+    return "", [], index
+
+
+def _tag_title(name: str) -> str:
+    return _capitalize(re.sub(r"[_-]+", " ", name).strip())
+
+
+def _code_lines(lines: Sequence[str]) -> set[int]:
+    hidden: set[int] = set()
+    index = 0
+    while index < len(lines):
+        fence = _FENCE.match(lines[index])
+        if fence:
+            end = _fence_end(lines, index, fence.group(1))
+            hidden.update(range(index, end))
+            index = end
+        else:
+            index += 1
+    return hidden
+
+
+def _excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
+    """Text as context: whole when short, else whole sentences up to ``limit`` and "…"."""
+    text = _COMMENT.sub("", text).strip()
+    if len(text) <= limit:
+        return text
+    flat = " ".join(b.text for b in split_blocks(text) if b.kind != "code") or text
+    flat = " ".join(flat.split())
+    kept = ""
+    for sentence in _sentences(flat):
+        if len(kept) + len(sentence) + 1 > limit:
+            break
+        kept = f"{kept} {sentence}".strip()
+    return kept + " …" if kept and len(kept) < len(flat) else shorten(flat, limit)
+
+
+def _preamble(sections: Sequence[Section], text: str) -> str:
+    """The text before the first heading."""
+    if not sections:
+        return text
+    return "\n".join(text.split("\n")[: sections[0].line - 1]).strip()
+
+
+def _doc_title(forest: Sequence[_Node]) -> _Node | None:
+    """A lone top heading with everything else under it is the document's title."""
+    if len(forest) == 1 and forest[0].children and forest[0].has_work:
+        return forest[0]
+    return None
+
+
+# --------------------------------------------------------------------------- plan
+
+
+@dataclass(frozen=True)
+class _Outline:
+    drafts: tuple[_Draft, ...]
+    doc: tuple[str, ...]
+    notes: tuple[str, ...]
+    intro: str  # preamble excerpt for every issue
+
+
+def _outline(text: str) -> _Outline:
+    """Drafts from the spec's structure, before count and limits."""
+    prepared = prepare(text)
+    sections = parse_sections(prepared.text)
+    forest = build_tree(sections)
+    title = _doc_title(forest)
+    roots = title.children if title else forest
+    scope = _Scope(doc=title.section.path if title else ())
+    intro_parts = [_preamble(sections, prepared.text), *prepared.context]
+    if title:
+        intro_parts.append(title.section.body)
+    scope, notes, background = _globals(roots, scope)
+    intro = _excerpt("\n\n".join(p for p in (*intro_parts, *background) if p.strip()))
+    drafts: list[_Draft] = []
+    for node in roots:
+        if node.kind == "work" or (node.has_work and node.kind in _CONTAINERS):
+            drafts += _walk(node, scope)
+    if not drafts and sections:
+        drafts = [d for node in roots for d in _walk_all(node, scope)]
+    if not drafts:
+        return _Outline(tuple(_unstructured(prepared.text)), (), (), "")
+    return _Outline(tuple(drafts), scope.doc, tuple(notes), intro)
+
+
+def _walk_all(node: _Node, scope: _Scope) -> list[_Draft]:
+    """Every section as work: for specs made only of "Background"-like sections."""
+    content = analyze(node.section.body)
+    if node.children:
+        drafts = _item_drafts(node.section.path, content, scope) if content.deliverables else []
+        if content.text and not content.deliverables:
+            drafts.append(_section_draft(node.section, content, scope))
+        return drafts + [d for child in node.children for d in _walk_all(child, scope)]
+    if content.deliverables:
+        return _item_drafts(node.section.path, content, scope)
+    return [_section_draft(node.section, content, scope)]
+
+
+def _globals(roots: Sequence[_Node], scope: _Scope) -> tuple[_Scope, list[str], list[str]]:
+    """Top-level non-work sections: global criteria, notes for the user, background text."""
+    notes: list[str] = []
+    background: list[str] = []
+    for node in roots:
+        if node.kind == "work" or node.has_work:
+            continue
+        text = node.subtree_text()
+        name = _display(node.section.title)
+        if node.kind == "criteria":
+            scope = scope.add(criteria=_criteria_of(text), covers=(_path_name(node.section.path),))
+        elif node.kind == "scope" and text.strip():
+            listed = "; ".join(clean_title(i.head) for i in analyze(text).items) or _excerpt(
+                text, 160
+            )
+            notes.append(f'Not planned, as "{name}" says: {listed}')
+        elif node.kind == "constraints" and text.strip():
+            scope = scope.add(extras=((name, text),), covers=(_path_name(node.section.path),))
+        elif text.strip():
+            background += [text] if node.kind == "context" else []
+            notes.append(f'"{name}" was read as context for the issues, not as work to do.')
+    return scope, notes, background
+
+
+def _unstructured(text: str) -> list[_Draft]:
+    """No headings: one issue per list item, else per substantial paragraph, else one."""
+    content = analyze(text)
+    if len(content.items) >= 2 and (content.deliverables or len(content.blocks) == 1):
+        return _item_drafts((), content, _Scope())
+    blocks = [b for b in content.blocks if b.text.strip()]
+    substantial = [b for b in blocks if _words(b.text) >= _SUBSTANTIAL_WORDS]
+    if len(substantial) >= 2:
+        return _paragraph_drafts(blocks)
+    body = content.text or _COMMENT.sub("", text).strip()
+    draft = _paragraph_draft([body])
+    return [replace(draft, criteria=content.criteria, units=_units(content))]
+
+
+def _paragraph_drafts(blocks: Sequence[_Block]) -> list[_Draft]:
+    """One draft per substantial paragraph; short ones join the paragraph after them."""
+    drafts: list[_Draft] = []
+    pending: list[str] = []
+    for block in blocks:
+        pending.append(block.text)
+        if _words(block.text) >= _SUBSTANTIAL_WORDS and block.kind != "code":
+            drafts.append(_paragraph_draft(pending))
+            pending = []
+    if pending and drafts:
+        last = drafts[-1]
+        drafts[-1] = replace(last, parts=(("", _text_of(last) + "\n\n" + "\n\n".join(pending)),))
+    elif pending:
+        drafts.append(_paragraph_draft(pending))
+    return drafts
+
+
+def _paragraph_draft(texts: Sequence[str]) -> _Draft:
+    text = "\n\n".join(texts)
+    main = next((t for t in texts if _words(t) >= _SUBSTANTIAL_WORDS), texts[-1])
+    sentences = _sentences(clean_title(main.split("\n")[0]) if len(main) < 10 else main)
+    title = _title_from(sentences[0] if sentences else main)
+    units = tuple(_Unit(_title_from(s), s) for s in _sentences(text) if _words(s) >= 4)
+    return _Draft(title=title, path=(), parts=(("", text),), units=units if len(units) > 1 else ())
+
+
+def _component_drafts(spec: Spec) -> list[_Draft]:
+    """One draft per component: the expanded template, or the component with the spec."""
+    options = spec.options
+    drafts = []
+    for index, component in enumerate(options.components, 1):
+        if options.template is not None:
+            expanded = options.template.replace("{component}", component)
+            expanded = expanded.replace("{index}", str(index))
+            lines = expanded.strip().split("\n")
+            title = clean_title(lines[0]) or component
+            body = "\n".join(lines[1:]).strip() if len(lines) > 1 else expanded.strip()
+        else:
+            title, body = component, ""
+        drafts.append(
+            _Draft(
+                title=title,
+                path=(),
+                parts=(("", body),),
+                group=component,
+                context=(("Component", component),),
+                extras=_spec_extra(spec.text),
+            )
+        )
+    return drafts
+
+
+def _spec_extra(text: str) -> tuple[tuple[str, str], ...]:
+    """The whole spec as context of a component issue, folded away when it is long."""
+    text = text.strip()
+    if not _has_content(text):
+        return ()
+    if len(text) <= FOLD_LIMIT:
+        return (("The spec", text),)
+    return (("", f"<details><summary>The spec</summary>\n\n{text}\n\n</details>"),)
+
+
+def _template_extra(template: str, title: str, index: int) -> tuple[str, str]:
+    text = template.replace("{component}", title).replace("{index}", str(index))
+    return ("Template", text)
+
+
+def _has_content(text: str) -> bool:
+    return bool(_COMMENT.sub("", text).strip())
+
+
+def build_offline_plan(spec: Spec, *, max_issues: int = 100) -> Plan:
+    """Plan issues from the spec's own structure; ``Plan.planner`` is "offline"."""
+    options = spec.options
+    if not _has_content(spec.text) and not options.components:
+        raise PlanError(
+            "The spec is empty: write what should be built under the trigger, for example a "
+            "few headed sections or a checklist, then ask again."
+        )
+    if options.components:
+        outline = _Outline(tuple(_component_drafts(spec)), (), _component_notes(options), "")
+        drafts = list(outline.drafts)
+    else:
+        outline = _outline(spec.text)
+        drafts, count_notes = _fit_count(_dedupe(list(outline.drafts)), options, max_issues)
+        outline = replace(outline, notes=(*outline.notes, *count_notes))
+    drafts, limit_notes = _fit_limit(drafts, max_issues)
+    notes = (*outline.notes, *limit_notes)
+    return Plan(issues=tuple(_issues(drafts, outline)), planner="offline", notes=notes)
+
+
+def _component_notes(options: Options) -> tuple[str, ...]:
+    if options.count is None or options.count == len(options.components):
+        return ()
+    return (
+        f"count {options.count} was not used: there is one issue per component "
+        f"({len(options.components)}).",
+    )
+
+
+def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
+    """The same item twice in one section is one issue."""
+    kept: list[_Draft] = []
+    seen: dict[tuple[tuple[str, ...], str], int] = {}
+    for draft in drafts:
+        key = (draft.path, draft.title.casefold())
+        if draft.title and key in seen:
+            first = kept[seen[key]]
+            kept[seen[key]] = replace(first, parts=first.parts + _labelled(draft)[:0] + draft.parts)
+            continue
+        seen[key] = len(kept)
+        kept.append(draft)
+    return kept
+
+
+def _fit_count(
+    drafts: list[_Draft], options: Options, max_issues: int
+) -> tuple[list[_Draft], list[str]]:
+    drafts, notes = _fit_to(drafts, options.count, max_issues=max_issues)
+    if options.template is None:
+        return drafts, notes
+    note = "The template was added to every issue; list components to get one issue each."
+    return _with_template(drafts, options.template), [*notes, note]
+
+
+def _fit_to(
+    drafts: list[_Draft], count: int | None, *, max_issues: int
+) -> tuple[list[_Draft], list[str]]:
+    if count is None:
+        return drafts, []
+    target = min(count, max_issues)
+    found = len(drafts)
+    drafts = _split_up(drafts, target)
+    if len(drafts) > target:
+        drafts = _merge_down(drafts, target)
+        return drafts, [
+            f"Merged related items into {target} issues, as count asks ({found} found)."
+        ]
+    if len(drafts) < target:
+        return drafts, [f"The spec supports {len(drafts)} distinct issues; asked for {count}."]
+    return drafts, []
+
+
+def _fit_limit(drafts: list[_Draft], max_issues: int) -> tuple[list[_Draft], list[str]]:
+    if len(drafts) <= max_issues:
+        return drafts, []
+    note = (
+        f"The spec has {len(drafts)} items; related ones were merged to stay within the limit "
+        f"of {max_issues} issues."
+    )
+    return _merge_down(drafts, max_issues), [note]
+
+
+def _with_template(drafts: Sequence[_Draft], template: str) -> list[_Draft]:
+    return [
+        replace(d, extras=(*d.extras, _template_extra(template, d.title or d.prefix, i)))
+        for i, d in enumerate(drafts, 1)
+    ]
+
+
+def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
+    total: dict[tuple[str, ...], int] = {}
+    for draft in outline.drafts:
+        total[draft.path] = total.get(draft.path, 0) + 1
+    titles = _unique_titles(drafts, total=total, doc=outline.doc)
+    depends = _dependencies(drafts, titles)
+    return [
+        PlannedIssue(
+            key=str(index),
+            title=title,
+            body=render_body(draft, intro=outline.intro),
+            depends_on=tuple(str(d) for d in depends[index - 1]),
+            size=_size(draft),
+            covers=tuple(c for c in draft.covers if c),
+            group=draft.group,
+        )
+        for index, (draft, title) in enumerate(zip(drafts, titles, strict=True), 1)
+    ]
+
+
+def _size(draft: _Draft) -> str:
+    size = draft.size
+    return "S" if size < 400 else ("M" if size < 1500 else "L")
+
+
+# --------------------------------------------------------------------------- body
+
+
+def render_body(draft: _Draft, *, intro: str) -> str:
+    """The issue body: where it comes from, context, the spec text, acceptance criteria."""
+    where = " › ".join(_display(t) for t in draft.path)
+    lines = [f"> **Spec section:** {where}" if where else "> **From the spec**"]
+    lines += ["> " + line if line else ">" for line in intro.split("\n") if intro]
+    for label, text in draft.context:
+        lines += ["", *_labelled_block(label, text)]
+    parts = [(label, text) for label, text in draft.parts if text.strip()]
+    if parts:
+        lines += ["", "### Task"]
+    for label, text in parts:
+        lines += ["", f"#### {label}", "", text] if label else ["", text]
+    if draft.criteria:
+        lines += ["", "### Acceptance criteria", "", *draft.criteria]
+    for label, text in draft.extras:
+        lines += ["", *_labelled_block(label, text)]
+    return "\n".join(lines).strip() + "\n"
+
+
+def _labelled_block(label: str, text: str) -> list[str]:
+    if not label:
+        return [text.strip()]
+    if "\n" not in text.strip():
+        return [f"**{label}:** {text.strip()}"]
+    return [f"**{label}:**", "", text.strip()]
+
+
+# --------------------------------------------------------------------------- dependencies
+
+_DEPENDS = re.compile(
+    r"\b(?:depends on|blocked by|requires|after|needs)\s+(?:the\s+|an?\s+)?[\"'“`]?"
+    r"(?P<name>[^\"'”`.,;:()\n]{3,80})",
+    re.IGNORECASE,
+)
+
+
+def _dependencies(drafts: Sequence[_Draft], titles: Sequence[str]) -> list[tuple[int, ...]]:
+    """Keys of earlier issues that an issue's own text says it depends on, by name."""
+    names = [_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
+    result = []
+    for index, draft in enumerate(drafts):
+        wanted = [_norm(m["name"]) for _, text in draft.parts for m in _DEPENDS.finditer(text)]
+        found = [i + 1 for i in range(index) if any(_names_match(w, names[i]) for w in wanted)]
+        result.append(tuple(found))
+    return result
+
+
+def _names_match(wanted: str, names: set[str]) -> bool:
+    """Exact name, or a name of two words or more followed by more words."""
+    return any(wanted == n or (" " in n and wanted.startswith(n + " ")) for n in names)
+
+
+def _names(draft: _Draft, title: str) -> set[str]:
+    return {n for n in (_norm(title), _norm(draft.title)) if n}
+
+
+def _norm(text: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", clean_title(text).casefold()).split())
