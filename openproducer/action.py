@@ -72,12 +72,7 @@ class Context:
 
 def make_planner(settings: Settings, env: Mapping[str, str]) -> Planner:
     """The AI planner when one is configured (it falls back to the offline one), else offline."""
-    try:
-        from openproducer.planning.ai import build_plan, resolve_ai_settings
-    except ImportError:  # TEMP until the AI planner lands
-        from openproducer.planning.offline import build_offline_plan
-
-        return lambda spec, max_issues: build_offline_plan(spec, max_issues=max_issues)
+    from openproducer.planning.ai import build_plan, resolve_ai_settings
 
     ai = resolve_ai_settings(
         provider=settings.ai_provider,
@@ -117,6 +112,7 @@ def run_event(
         log=log,
         claim_token=ctx.run_id or _secrets.token_hex(4),
         backoff=float(env.get("OPENPRODUCER_BACKOFF", "1.0")),
+        hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
     )
     try:
         return engine.handle(event)

@@ -8,6 +8,7 @@ re-running any event is safe.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,11 +24,17 @@ from openproducer.config import ACTIONS_BOT_LOGIN, Settings
 from openproducer.dedup import body_hash, content_hash, dedup_key
 from openproducer.events import Event
 from openproducer.github import GitHubPort, IssueInfo
+from openproducer.hierarchy import (
+    MAX_SUB_ISSUES,
+    group_for_sub_issue_limit,
+    label_color,
+)
 from openproducer.model import Plan, PlannedIssue, Spec
 from openproducer.render import (
     View,
     code,
     issue_head,
+    plural,
     render_issue_body,
     render_option_errors,
     render_preview,
@@ -84,6 +91,7 @@ class Engine:
         log: Callable[[str], None] = print,
         claim_token: str = "",
         backoff: float = 1.0,
+        hourly_writes: int = 500,
     ) -> None:
         self.port = port
         self.settings = settings
@@ -92,6 +100,11 @@ class Engine:
         self.claim_token = claim_token or new_run_id(now())[-8:]
         self.backoff = backoff
         self._identity: str | None = None
+        self._assignees: list[str] = []
+        self._milestone_number: int | None = None
+        self._recent_writes = 0
+        self._base_writes = 0
+        self.hourly_writes = hourly_writes
         self._started = time.monotonic()
 
     # -- entry -----------------------------------------------------------------------------
@@ -169,6 +182,12 @@ class Engine:
             if c.author.lower() == me
         ]
         thread = read_thread(comments, secret=self.settings.state_secret)
+        cutoff = now() - timedelta(hours=1)
+        self._recent_writes = sum(
+            r.writes
+            for r in thread.runs.values()
+            if r.updated_at and parse_iso(r.updated_at) > cutoff
+        )
         if thread.rejected:
             self.log(
                 f"::warning::Ignored {len(thread.rejected)} state block(s) that failed "
@@ -251,7 +270,7 @@ class Engine:
             plan = self.planner(spec, self.settings.max_issues)
         except PlanError as exc:
             return self._fail(event, "spawn", "🤔 I could not plan issues from this spec", str(exc))
-        return spec, self._finish_plan(spec, plan)
+        return spec, self._shape(self._finish_plan(spec, plan), parent=event.issue_number)
 
     def _finish_plan(self, spec: Spec, plan: Plan) -> Plan:
         """Apply the option and input labels and the hard cap, whatever the planner did."""
@@ -267,6 +286,19 @@ class Engine:
                 f"{self.settings.max_issues} (`max-issues`) are kept.",
             )
         return replace(plan, issues=issues, notes=notes)
+
+    def _shape(self, plan: Plan, *, parent: int) -> Plan:
+        """Group the plan under section issues when the parent cannot take it all."""
+        if len(plan.issues) <= 1:
+            return plan
+        try:
+            room = MAX_SUB_ISSUES - self.port.sub_issue_count(parent)
+        except GitHubError:
+            room = MAX_SUB_ISSUES
+        issues, note = group_for_sub_issue_limit(plan.issues, room=max(room, 1), parent=parent)
+        if note is None:
+            return plan
+        return replace(plan, issues=issues, notes=(*plan.notes, note))
 
     def _fail(self, event: Event, verb: str, title: str, message: str) -> Outcome:
         text = render_reply(f"{title}", message, "Nothing was created.")
@@ -467,62 +499,149 @@ class Engine:
                 f"Run `{run.run_id}` has no readable plan in this thread.",
             )
         run = replace(run, status="creating")
+        self._base_writes = run.writes - self.port.writes
         marked = self._find_marked(run) if resume else {}
-        milestone, notes = self._milestone(run)
-        run = replace(run, notes=run.notes + notes)
+        run = self._prepare_fields(run, plan)
+        links = _Links(
+            numbers={c.key: c.number for c in run.created},
+            ids={c.key: c.id for c in run.created},
+            milestone=self._milestone_number,
+        )
         done = run.created_keys | {s.key for s in run.skipped}
-        numbers = {c.key: c.number for c in run.created}
-        total = len(plan)
+        budget = self._write_budget()
         for index, item in enumerate(plan, start=1):
             if item.key in done:
                 continue
-            found = marked.get(item.key)
-            try:
-                info = found or self._create(
-                    run, item, index=index, total=total, milestone=milestone, numbers=numbers
+            if self.port.writes + 2 + len(item.depends_on) > budget:
+                run = self._note(
+                    run,
+                    "GitHub allows about 500 writes an hour; this run used "
+                    f"its share. Comment `{self._confirm_command(run)}` in an "
+                    "hour to create the rest.",
                 )
+                break
+            try:
+                found = marked.get(item.key)
+                info = found or self._create(run, item, index=index, total=len(plan), links=links)
             except GitHubError as exc:
                 if exc.status in (403, 429) or exc.retryable:
-                    again = f"{self.settings.trigger} confirm {run.run_id}"
-                    note = (
-                        f"GitHub stopped accepting new issues ({exc}). "
-                        f"Comment `{again}` later to create the rest."
+                    run = self._note(
+                        run,
+                        f"GitHub stopped accepting new issues ({exc}). Comment "
+                        f"`{self._confirm_command(run)}` later to create the rest.",
                     )
-                    run = replace(run, notes=(*run.notes, note))
                     break
-                run = replace(
-                    run, failed=(*run.failed, SkippedIssue(item.key, item.title, str(exc)))
-                )
+                failed = SkippedIssue(item.key, item.title, str(exc))
+                run = replace(run, failed=(*run.failed, failed))
                 continue
-            numbers[item.key] = info.number
-            record = CreatedIssue(item.key, info.number, info.id, item.title, content_hash(item))
+            record = self._link(run, item, info, links)
             run = replace(run, created=(*run.created, record))
             if len(run.created) % PROGRESS_EVERY == 0:
                 run = self._checkpoint(event, run, plan)
-        remaining = total - len(run.created) - len(run.skipped)
+        run = replace(run, notes=run.notes + tuple(links.notes))
+        remaining = len(plan) - len(run.created) - len(run.skipped)
         status = "completed" if remaining == 0 else ("partial" if run.created else "failed")
         run = replace(run, status=status, finished_at=iso(now()))
         run = self._checkpoint(event, run, plan)
-        self.log(f"Run {run.run_id}: {status}, created {len(run.created)} of {total} planned.")
+        self.log(f"Run {run.run_id}: {status}, created {len(run.created)} of {len(plan)} planned.")
         return self._outcome("spawn", run, plan)
 
+    def _confirm_command(self, run: RunState) -> str:
+        return f"{self.settings.trigger} confirm {run.run_id}"
+
+    @staticmethod
+    def _note(run: RunState, note: str) -> RunState:
+        return replace(run, notes=(*run.notes, note))
+
+    def _write_budget(self) -> int:
+        """Writes this job may make: GitHub's hourly guidance less this thread's recent use.
+
+        Runs record their writes in their state, so the budget holds across jobs of one issue
+        (not across issues: the thread is all the bot reads).
+        https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+        """
+        return self.hourly_writes - self._recent_writes
+
+    def _prepare_fields(self, run: RunState, plan: Sequence[PlannedIssue]) -> RunState:
+        """Pace, milestone, assignees and labels: checked once before the first issue."""
+        pace = run.options.get("rate_limit_per_minute")
+        if pace and int(pace) < self.port.writes_per_minute:
+            self.port.set_pace(int(pace))
+        self._milestone_number, notes = self._milestone(run)
+        assignees = [str(a) for a in run.options.get("assignees", ())]
+        valid = [a for a in assignees if self._assignable(a)]
+        if len(valid) < len(assignees):
+            bad = ", ".join(f"`{a}`" for a in assignees if a not in valid)
+            notes += (f"Not assignable in this repository, so left out: {bad}.",)
+        self._assignees = valid
+        notes += self._ensure_labels(plan)
+        return replace(run, notes=run.notes + notes)
+
+    def _assignable(self, login: str) -> bool:
+        try:
+            return self.port.is_assignable(login)
+        except GitHubError:
+            return False
+
+    def _ensure_labels(self, plan: Sequence[PlannedIssue]) -> tuple[str, ...]:
+        """Create missing labels with a colour (GitHub would create them grey)."""
+        wanted = {label.casefold(): label for issue in plan for label in issue.labels}
+        if not wanted:
+            return ()
+        try:
+            missing = [name for key, name in wanted.items() if key not in self.port.label_names()]
+            for name in missing:
+                self.port.create_label(name, label_color(name))
+        except GitHubError as exc:
+            return (f"Could not create the labels beforehand ({exc}); GitHub adds them grey.",)
+        return ()
+
+    def _link(
+        self, run: RunState, item: PlannedIssue, info: IssueInfo, links: _Links
+    ) -> CreatedIssue:
+        """Make the issue a sub-issue and add its "blocked by" links; degrade on a 404."""
+        links.numbers[item.key] = info.number
+        links.ids[item.key] = info.id
+        parent = links.numbers.get(item.parent_key or "", run.issue)
+        linked_parent = 0
+        if links.sub_issues:
+            try:
+                self.port.add_sub_issue(parent, info.id)
+                linked_parent = parent
+            except GitHubError as exc:
+                links.fail_sub_issues(exc)
+        blocked: list[int] = []
+        for dep in item.depends_on:
+            if dep in links.ids and links.dependencies:
+                try:
+                    self.port.add_blocked_by(info.number, links.ids[dep])
+                    blocked.append(links.ids[dep])
+                except GitHubError as exc:
+                    links.fail_dependencies(exc)
+        return CreatedIssue(
+            item.key,
+            info.number,
+            info.id,
+            item.title,
+            content_hash(item),
+            linked_parent,
+            tuple(blocked),
+        )
+
     def _checkpoint(self, event: Event, run: RunState, plan: Sequence[PlannedIssue]) -> RunState:
-        run = replace(run, seq=run.seq + 1, updated_at=iso(now()))
+        writes = self._base_writes + self.port.writes + 1
+        run = replace(run, seq=run.seq + 1, updated_at=iso(now()), writes=writes)
         self._write_run(event, run, plan, preview=False, comment_id=run.comment_id or None)
         return run
 
     def _create(
-        self,
-        run: RunState,
-        item: PlannedIssue,
-        *,
-        index: int,
-        total: int,
-        milestone: int | None,
-        numbers: dict[str, int],
+        self, run: RunState, item: PlannedIssue, *, index: int, total: int, links: _Links
     ) -> IssueInfo:
-        """Create one issue; after a failure that may have reached GitHub, look before retrying."""
-        blocked_by = [numbers[k] for k in item.depends_on if k in numbers]
+        """Create one issue; after a failure that may have reached GitHub, look before retrying.
+
+        A 422 naming an optional field (assignees, milestone, type) is retried without it.
+        """
+        blocked_by = [links.numbers[k] for k in item.depends_on if k in links.numbers]
         body = render_issue_body(
             item,
             parent=run.issue,
@@ -532,8 +651,11 @@ class Engine:
             blocked_by=blocked_by,
             content=content_hash(item),
         )
-        options = run.options
-        assignees = list(options.get("assignees", ()))
+        fields: dict[str, Any] = {
+            "assignees": self._assignees,
+            "milestone": links.milestone,
+            "issue_type": run.options.get("issue_type"),
+        }
         for attempt in Retrying(
             stop=stop_after_attempt(4),
             reraise=True,
@@ -547,22 +669,18 @@ class Engine:
                         return found
                 try:
                     return self.port.create_issue(
-                        title=item.title,
-                        body=body,
-                        labels=item.labels,
-                        assignees=assignees,
-                        milestone=milestone,
+                        title=item.title, body=body, labels=item.labels, **fields
                     )
                 except GitHubError as exc:
-                    if exc.status == 422 and (assignees or milestone) and _names_field(exc):
-                        self.log(
-                            f"::warning::Retrying “{item.title}” without assignees and "
-                            f"milestone: {exc}"
-                        )
-                        return self.port.create_issue(
-                            title=item.title, body=body, labels=item.labels
-                        )
-                    raise
+                    dropped = _drop_named_field(exc, fields)
+                    if not dropped:
+                        raise
+                    links.notes.add(
+                        f"GitHub refused the {dropped} (“{exc}”); issues were created without it."
+                    )
+                    return self.port.create_issue(
+                        title=item.title, body=body, labels=item.labels, **fields
+                    )
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _find_marked(self, run: RunState) -> dict[str, IssueInfo]:
@@ -788,6 +906,7 @@ class Engine:
     def _roll_back(self, event: Event, run: RunState) -> Outcome:
         live = self._find_marked(run)
         closed, active, refused, already = [], [], [], []
+        unlinked = 0
         for created in run.created:
             if created.number in run.closed:
                 continue
@@ -797,6 +916,7 @@ class Engine:
                 continue
             if _has_activity(info, created):
                 active.append(created)
+            unlinked += self._unlink(created)
             if info.state == "closed":
                 already.append(created)
                 continue
@@ -822,6 +942,10 @@ class Engine:
             _issue_list(
                 "Not closed: not created by me or no longer carrying this run's marker", refused
             ),
+            f"Removed {plural(unlinked, 'sub-issue and dependency link')}, so the parent's "
+            "sub-issue count is free again."
+            if unlinked
+            else "",
         )
         self._reply(event, text + "\n\n" + encode_run(run, secret=self.settings.state_secret))
         return Outcome(
@@ -831,6 +955,23 @@ class Engine:
             created=tuple(c.number for c in closed),
             summary=text,
         )
+
+    def _unlink(self, created: CreatedIssue) -> int:
+        """Remove the sub-issue and "blocked by" links a run made; missing ones are fine."""
+        steps: list[Callable[[], None]] = [
+            functools.partial(self.port.remove_blocked_by, created.number, blocker)
+            for blocker in created.blocked_by
+        ]
+        if created.parent:
+            steps.append(functools.partial(self.port.remove_sub_issue, created.parent, created.id))
+        removed = 0
+        for step in steps:
+            try:
+                step()
+                removed += 1
+            except GitHubError as exc:
+                self.log(f"Could not remove a link of #{created.number}: {exc}")
+        return removed
 
     def _on_help(self, event: Event, command: Command, thread: Thread) -> Outcome:
         text = render_help(self.settings)
@@ -843,9 +984,52 @@ class Engine:
         return Outcome(command="unknown", status="ok", summary=text)
 
 
-def _names_field(exc: GitHubError) -> bool:
+def _drop_named_field(exc: GitHubError, fields: dict[str, Any]) -> str:
+    """On a 422 naming an optional field that was sent, clear it and return its name."""
+    if exc.status != 422:
+        return ""
     text = str(exc).lower()
-    return "assignee" in text or "milestone" in text
+    for name, word in (
+        ("assignees", "assignee"),
+        ("milestone", "milestone"),
+        ("issue_type", "type"),
+    ):
+        if fields.get(name) and word in text:
+            fields[name] = [] if name == "assignees" else None
+            return name.replace("_", " ")
+    return ""
+
+
+@dataclass
+class _Links:
+    """What one job knows while creating: numbers and ids by plan key, what GitHub supports."""
+
+    numbers: dict[str, int]
+    ids: dict[str, int]
+    milestone: int | None = None
+    sub_issues: bool = True
+    dependencies: bool = True
+    notes: set[str] = field(default_factory=set)
+
+    def fail_sub_issues(self, exc: GitHubError) -> None:
+        if exc.status == 404:
+            self.sub_issues = False
+            self.notes.add(
+                "This GitHub has no sub-issues API, so the issues link to the spec "
+                "in their bodies and are listed here instead."
+            )
+        else:
+            self.notes.add(f"Some issues could not be added as sub-issues: {exc}")
+
+    def fail_dependencies(self, exc: GitHubError) -> None:
+        if exc.status == 404:
+            self.dependencies = False
+            self.notes.add(
+                "This GitHub has no issue-dependencies API, so “Blocked by” is only "
+                "written in the issue bodies."
+            )
+        else:
+            self.notes.add(f"Some “blocked by” links could not be added: {exc}")
 
 
 def _has_activity(info: IssueInfo, created: CreatedIssue) -> bool:

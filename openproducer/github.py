@@ -149,23 +149,33 @@ class GitHubPort:
         retries: int = 5,
         secondary_rate_wait: float = 60.0,
     ) -> None:
-        retry = PostSafeRetry(
-            total=retries, backoff_factor=0.5, secondary_rate_wait=secondary_rate_wait
-        )
-        self._gh = Github(
-            auth=Auth.Token(token) if token else None,
-            base_url=api_url,
-            timeout=timeout,
-            retry=retry,
-            per_page=100,
-            lazy=True,
-            seconds_between_requests=None,
-            seconds_between_writes=60.0 / writes_per_minute,
-        )
         self._token = token
         self.full_name = repo
-        self._repo = self._gh.get_repo(repo)
+        self._options: dict[str, Any] = {
+            "auth": Auth.Token(token) if token else None,
+            "base_url": api_url,
+            "timeout": timeout,
+            "per_page": 100,
+            "lazy": True,
+            "seconds_between_requests": None,
+            # A primary rate limit that resets in more than a few minutes ends the run as
+            # partial (resumable with `confirm`) instead of holding the runner for an hour.
+            "retry": PostSafeRetry(
+                total=retries,
+                backoff_factor=0.5,
+                max_rate_limit_wait=300,
+                secondary_rate_wait=secondary_rate_wait,
+            ),
+        }
         self.writes = 0
+        self.set_pace(writes_per_minute)
+
+    def set_pace(self, writes_per_minute: int) -> None:
+        """PyGithub spaces write requests; this sets how far apart."""
+        self.writes_per_minute = writes_per_minute
+        self._gh = Github(**self._options, seconds_between_writes=60.0 / writes_per_minute)
+        self._repo = self._gh.get_repo(self.full_name)
+        self._requester = self._gh.requester
 
     def _translated(self, action: str) -> contextlib.AbstractContextManager[None]:
         return _translated(action, self._token)
@@ -249,17 +259,74 @@ class GitHubPort:
         labels: Sequence[str] = (),
         assignees: Sequence[str] = (),
         milestone: int | None = None,
+        issue_type: str | None = None,
     ) -> IssueInfo:
-        kwargs: dict[str, Any] = {"title": title, "body": body}
+        payload: dict[str, Any] = {"title": title, "body": body}
         if labels:
-            kwargs["labels"] = list(labels)
+            payload["labels"] = list(labels)
         if assignees:
-            kwargs["assignees"] = list(assignees)
+            payload["assignees"] = list(assignees)
         if milestone is not None:
-            kwargs["milestone"] = self._repo.get_milestone(milestone)
+            payload["milestone"] = milestone
+        if issue_type:
+            payload["type"] = issue_type
         with self._translated(f"create the issue “{title[:60]}”"):
             self.writes += 1
-            return _issue_info(self._repo.create_issue(**kwargs))
+            # https://docs.github.com/en/rest/issues/issues#create-an-issue
+            _, data = self._requester.requestJsonAndCheck(
+                "POST", f"{self._repo.url}/issues", input=payload
+            )
+            return _issue_info(github.Issue.Issue(self._requester, {}, data, completed=True))
+
+    def add_sub_issue(self, parent: int, child_id: int) -> None:
+        """https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue (child by id)."""
+        with self._translated(f"add a sub-issue to #{parent}"):
+            self.writes += 1
+            self._repo.get_issue(parent).add_sub_issue(child_id)
+
+    def remove_sub_issue(self, parent: int, child_id: int) -> None:
+        with self._translated(f"remove a sub-issue from #{parent}"):
+            self.writes += 1
+            self._repo.get_issue(parent).remove_sub_issue(child_id)
+
+    def sub_issue_count(self, number: int) -> int:
+        """Sub-issues the issue has (closed ones too: they count towards GitHub's 100)."""
+        with self._translated(f"read issue #{number}"):
+            _, data = self._requester.requestJsonAndCheck(
+                "GET", f"{self._repo.url}/issues/{number}"
+            )
+        summary = data.get("sub_issues_summary") or {}
+        return int(summary.get("total", 0))
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None:
+        """https://docs.github.com/en/rest/issues/issue-dependencies#add-a-dependency-an-issue-is-blocked-by"""
+        with self._translated(f"mark #{number} as blocked"):
+            self.writes += 1
+            self._requester.requestJsonAndCheck(
+                "POST",
+                f"{self._repo.url}/issues/{number}/dependencies/blocked_by",
+                input={"issue_id": blocker_id},
+            )
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> None:
+        with self._translated(f"remove a dependency of #{number}"):
+            self.writes += 1
+            self._requester.requestJsonAndCheck(
+                "DELETE", f"{self._repo.url}/issues/{number}/dependencies/blocked_by/{blocker_id}"
+            )
+
+    def label_names(self) -> set[str]:
+        with self._translated("list labels"):
+            return {label.name.lower() for label in self._repo.get_labels()}
+
+    def create_label(self, name: str, color: str) -> None:
+        with self._translated(f"create the label {name}"):
+            self.writes += 1
+            self._repo.create_label(name, color)
+
+    def is_assignable(self, login: str) -> bool:
+        with self._translated(f"check whether {login} can be assigned"):
+            return bool(self._repo.has_in_assignees(login))
 
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
         with self._translated(f"close #{number}"):

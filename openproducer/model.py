@@ -69,6 +69,7 @@ class PlannedIssue:
     size: str | None = None  # "S" | "M" | "L" estimate, when known
     covers: tuple[str, ...] = ()  # section titles (joined path, " > ") this issue covers
     group: str | None = None  # top-level spec section the issue belongs to
+    parent_key: str | None = None  # a grouping issue of the same plan; None: the trigger issue
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,8 @@ class CreatedIssue:
     id: int
     title: str
     hash: str
+    parent: int = 0  # the issue it was linked under as a sub-issue (0: not linked)
+    blocked_by: tuple[int, ...] = ()  # database ids of the issues linked as "blocked by"
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,8 @@ class RunState:
     skipped: tuple[SkippedIssue, ...] = ()
     failed: tuple[SkippedIssue, ...] = ()
     closed: tuple[int, ...] = ()
-    claim: str = ""  # who is creating (see engine.claim_run)
+    claim: str = ""  # the job that claimed the creation (see Engine._won_claim)
+    writes: int = 0  # write requests this run made, for the hourly budget
     comment_id: int = 0  # the comment holding the run block (filled in when read)
     comment_url: str = ""
 
@@ -258,6 +261,7 @@ def _issue_to_json(issue: PlannedIssue) -> dict[str, Any]:
         "size": issue.size,
         "covers": list(issue.covers),
         "group": issue.group,
+        "parent": issue.parent_key,
     }
 
 
@@ -271,6 +275,7 @@ def _issue_from_json(item: dict[str, Any]) -> PlannedIssue:
         size=item.get("size"),
         covers=tuple(map(str, item.get("covers", ()))),
         group=item.get("group"),
+        parent_key=item.get("parent"),
     )
 
 
@@ -288,6 +293,7 @@ _RUN_SCALARS = (
     "planner",
     "plan_sha",
     "claim",
+    "writes",
 )
 
 
@@ -301,7 +307,10 @@ def _run_to_json(run: RunState) -> dict[str, Any]:
         uncovered=list(run.uncovered),
         usage=run.usage,
         closed=list(run.closed),
-        created=[[c.key, c.number, c.id, c.title, c.hash] for c in run.created],
+        created=[
+            [c.key, c.number, c.id, c.title, c.hash, c.parent, list(c.blocked_by)]
+            for c in run.created
+        ],
         skipped=[[s.key, s.title, s.reason, s.existing] for s in run.skipped],
         failed=[[s.key, s.title, s.reason, s.existing] for s in run.failed],
     )
@@ -318,10 +327,7 @@ def _run_from_json(data: dict[str, Any]) -> RunState:
         uncovered=tuple(data.get("uncovered", ())),
         usage=dict(data.get("usage", {})),
         closed=tuple(int(n) for n in data.get("closed", ())),
-        created=tuple(
-            CreatedIssue(str(k), int(n), int(i), str(t), str(h))
-            for k, n, i, t, h in data.get("created", ())
-        ),
+        created=tuple(_created_from_json(item) for item in data.get("created", ())),
         skipped=tuple(
             SkippedIssue(str(k), str(t), str(r), e) for k, t, r, e in data.get("skipped", ())
         ),
@@ -329,6 +335,13 @@ def _run_from_json(data: dict[str, Any]) -> RunState:
             SkippedIssue(str(k), str(t), str(r), e) for k, t, r, e in data.get("failed", ())
         ),
     )
+
+
+def _created_from_json(item: list[Any]) -> CreatedIssue:
+    key, number, id_, title, hash_ = item[:5]
+    parent = int(item[5]) if len(item) > 5 else 0
+    blocked = tuple(int(x) for x in item[6]) if len(item) > 6 else ()
+    return CreatedIssue(str(key), int(number), int(id_), str(title), str(hash_), parent, blocked)
 
 
 # -- markers in created issues ---------------------------------------------------------------

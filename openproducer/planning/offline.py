@@ -20,7 +20,10 @@ TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
 CONTEXT_LIMIT = 600
 EXCERPT_LIMIT = 220
 FOLD_LIMIT = 1500
-_PROSE_INTRO_WORDS = 30  # prose up to this long only introduces a list
+_PROSE_INTRO_WORDS = 15  # prose up to this long only introduces a list
+_INTRO_MAX_WORDS = 40
+_ITEM_WORDS = 5  # items this long on average read as steps to build, not as detail
+_PROSE_CONTEXT_WORDS = 60  # ... and so does a paragraph up to this long that ends with ":"
 _SUBSTANTIAL_WORDS = 12
 
 # --------------------------------------------------------------------------- Markdown blocks
@@ -226,9 +229,21 @@ class _Content:
             return False
         if any(item.checked is not None for item in self.items):
             return True
-        prose = sum(_words(b.text) for b in self.blocks if b.kind in ("para", "table", "quote"))
+        prosaic = [b for b in self.blocks if b.kind in ("para", "table", "quote")]
+        prose = sum(_words(b.text) for b in prosaic)
+        if prose <= _PROSE_INTRO_WORDS or (len(prosaic) == 1 and _is_intro(prosaic[0])):
+            return True
         listed = sum(_words(item.head) for item in self.items)
-        return prose <= _PROSE_INTRO_WORDS or (len(self.items) >= 5 and listed >= prose)
+        if len(self.items) >= 5 and listed >= prose:
+            return True
+        # Three or more sentence-like items next to a paragraph or two are steps, not detail.
+        sentence_like = listed >= _ITEM_WORDS * len(self.items)
+        return len(self.items) >= 3 and sentence_like and prose <= _PROSE_CONTEXT_WORDS
+
+
+def _is_intro(block: _Block) -> bool:
+    """A short paragraph ending with a colon introduces the list after it."""
+    return block.text.rstrip().endswith((":", "：")) and _words(block.text) <= _INTRO_MAX_WORDS
 
 
 def analyze(body: str) -> _Content:
@@ -333,8 +348,13 @@ class _Node:
         return section_kind(self.section.title)
 
     @property
+    def walked(self) -> bool:
+        """Whether the section yields issues: work, or context that holds work sections."""
+        return self.kind == "work" or (self.kind in _CONTAINERS and self.has_work)
+
+    @property
     def has_work(self) -> bool:
-        return any(child.kind == "work" or child.has_work for child in self.children)
+        return any(child.walked for child in self.children)
 
     def subtree_text(self) -> str:
         parts = [self.section.body] + [c.render() for c in self.children]
@@ -385,8 +405,7 @@ class _Draft:
     extras: tuple[tuple[str, str], ...] = ()
     covers: tuple[str, ...] = ()
     units: tuple[_Unit, ...] = ()
-    members: tuple[str, ...] = ()  # titles merged into this draft
-    depends: tuple[int, ...] = ()
+    members: tuple[tuple[tuple[str, ...], str], ...] = ()  # (path, title) merged into this one
 
     @property
     def size(self) -> int:
@@ -402,6 +421,8 @@ class _Scope:
     criteria: tuple[str, ...] = ()
     extras: tuple[tuple[str, str], ...] = ()
     covers: tuple[str, ...] = ()
+    targeted: tuple[tuple[str, str], ...] = ()  # (section name, criterion) for named sections
+    named: tuple[tuple[str, str], ...] = ()  # (section name, criteria section) for covers
 
     def add(
         self,
@@ -410,6 +431,8 @@ class _Scope:
         criteria: Iterable[str] = (),
         extras: Iterable[tuple[str, str]] = (),
         covers: Iterable[str] = (),
+        targeted: Iterable[tuple[str, str]] = (),
+        named: Iterable[tuple[str, str]] = (),
     ) -> _Scope:
         return replace(
             self,
@@ -417,11 +440,19 @@ class _Scope:
             criteria=_unique_str((*self.criteria, *criteria)),
             extras=_unique_pairs((*self.extras, *extras)),
             covers=_unique_str((*self.covers, *covers)),
+            targeted=_unique_pairs((*self.targeted, *targeted)),
+            named=_unique_pairs((*self.named, *named)),
         )
 
+    def criteria_for(self, path: Sequence[str]) -> tuple[str, ...]:
+        names = {_norm(_display(title)) for title in path}
+        named = (criterion for name, criterion in self.targeted if name in names)
+        return _unique_str((*named, *self.criteria))
 
-def _unique(values: Iterable[object]) -> tuple[object, ...]:
-    return tuple(dict.fromkeys(values))
+    def covers_for(self, path: Sequence[str]) -> tuple[str, ...]:
+        names = {_norm(_display(title)) for title in path}
+        named = (section for name, section in self.named if name in names)
+        return _unique_str((*self.covers, *named))
 
 
 def _path_name(path: Sequence[str]) -> str:
@@ -435,7 +466,7 @@ def _visible_path(path: Sequence[str], scope: _Scope) -> tuple[str, ...]:
 def _prefix_for(path: Sequence[str], scope: _Scope, *, doc_fallback: bool = True) -> str:
     """The nearest specific section name along ``path`` (generic ones like "Tasks" skipped)."""
     for title in reversed(_visible_path(path, scope)):
-        if not _is_generic(title):
+        if not _is_generic(title) and section_kind(title) == "work":
             return _display(title)
     return _display(scope.doc[-1]) if scope.doc and doc_fallback else ""
 
@@ -445,7 +476,7 @@ def _walk(node: _Node, scope: _Scope) -> list[_Draft]:
     scope = _attach(node, scope)
     content = analyze(node.section.body)
     scope = scope.add(criteria=content.criteria)
-    work = [child for child in node.children if child.kind == "work" or child.has_work]
+    work = [child for child in node.children if child.walked]
     if not work:
         if content.deliverables:
             return _item_drafts(node.section.path, content, scope)
@@ -461,9 +492,8 @@ def _walk(node: _Node, scope: _Scope) -> list[_Draft]:
 def _attach(node: _Node, scope: _Scope) -> _Scope:
     """Add the section's non-work children (criteria, out of scope, notes) to its scope."""
     for child in node.children:
-        if child.kind == "work" or (child.has_work and child.kind in _CONTAINERS):
-            continue
-        scope = _attach_one(child, scope)
+        if not child.walked:
+            scope = _attach_one(child, scope)
     return scope
 
 
@@ -471,11 +501,32 @@ def _attach_one(child: _Node, scope: _Scope) -> _Scope:
     name = _path_name(child.section.path)
     text = child.subtree_text()
     if child.kind == "criteria":
-        found = _criteria_of(text)
-        return scope.add(criteria=found, covers=(name,)) if found else scope
+        return _add_criteria(child, scope)
     if not text.strip():
         return scope
     return scope.add(extras=((_display(child.section.title), text),), covers=(name,))
+
+
+def _add_criteria(node: _Node, scope: _Scope) -> _Scope:
+    """Criteria for the enclosing scope, or for the section a (sub-)heading names."""
+    name = _path_name(node.section.path)
+    target = _criteria_target(node.section.title)
+    found = _criteria_of(node.section.body)
+    if target:
+        scope = scope.add(targeted=((target, c) for c in found), named=((target, name),))
+    elif found:
+        scope = scope.add(criteria=found, covers=(name,))
+    for child in node.children:
+        key = _norm(_display(child.section.title))
+        pairs = ((key, c) for c in _criteria_of(child.subtree_text()))
+        scope = scope.add(targeted=pairs, named=((key, _path_name(child.section.path)),))
+    return scope
+
+
+def _criteria_target(title: str) -> str:
+    """The section an "Acceptance criteria for X" / "Acceptance criteria (X)" heading names."""
+    rest = re.sub(rf"^(?:{_KIND_WORDS['criteria']})", "", _display(title).casefold())
+    return _norm(re.sub(r"^\s*(?:for|of|[:(\-–—])\s*", "", rest).rstrip(")"))
 
 
 def _criteria_of(text: str) -> tuple[str, ...]:
@@ -497,9 +548,9 @@ def _base(path: tuple[str, ...], scope: _Scope) -> _Draft:
         parts=(),
         group=visible[0] if visible else (path[0] if path else None),
         context=scope.context,
-        criteria=scope.criteria,
+        criteria=scope.criteria_for(path),
         extras=scope.extras,
-        covers=(_path_name(path), *scope.covers) if path else scope.covers,
+        covers=(_path_name(path), *scope.covers_for(path)) if path else scope.covers,
     )
 
 
@@ -589,13 +640,23 @@ def _capitalize(text: str) -> str:
 
 def _title_from(text: str) -> str:
     """A plain one-line title from item or paragraph text (full text stays in the body)."""
-    first = next((line for line in text.split("\n") if line.strip()), "")
-    first = _CHECKBOX.sub("", first.strip())
-    cleaned = clean_title(first)
+    lines = (clean_title(_strip_marker(line)) for line in text.split("\n"))
+    cleaned = next((line for line in lines if _is_wordy(line)), "")
     if len(cleaned) > TITLE_LIMIT:
         sentence = _sentences(cleaned)[0] if _sentences(cleaned) else cleaned
         cleaned = sentence if _words(sentence) >= 3 else cleaned
     return _capitalize(cleaned.rstrip(".,;:!?。、；：！？ "))
+
+
+def _strip_marker(line: str) -> str:
+    """A line without its list marker, checkbox or quote mark."""
+    line = re.sub(r"^\s*(?:>\s*)*(?:(?:[-*+]|\d{1,9}[.)])\s+)?", "", line)
+    return _CHECKBOX.sub("", line)
+
+
+def _is_wordy(line: str) -> bool:
+    """A line a title can come from: words, and not a code fence."""
+    return bool(re.search(r"[^\W_]", line)) and not _FENCE.match(line)
 
 
 def shorten(title: str, limit: int = TITLE_LIMIT) -> str:
@@ -639,16 +700,23 @@ def _text_of(draft: _Draft) -> str:
 
 
 def _merged_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[str, ...]) -> str:
-    visible = draft.path[len(doc) :] if draft.path[: len(doc)] == doc else draft.path
-    name = _display(visible[-1]) if visible else ""
-    if name and total.get(draft.path, 0) == len(draft.members):
-        return shorten(name)
-    listed = _join(draft.members)
-    head = f"{name}: " if name and name.casefold() not in listed.casefold() else ""
-    if len(head + listed) <= TITLE_LIMIT:
-        return head + listed
-    more = f" and {len(draft.members) - 1} more"
-    return shorten(head + draft.members[0], TITLE_LIMIT - len(more)) + more
+    """A merged issue is named by its section, or lists what it merges."""
+    by_path: dict[tuple[str, ...], list[str]] = {}
+    for path, title in draft.members:
+        by_path.setdefault(path, []).append(title)
+    names: list[str] = []
+    for path, items in by_path.items():
+        whole = total.get(path, 0) == len(items) and len(path) > len(doc)
+        names += [_display(path[-1])] if whole else items
+    head = ""
+    if len(by_path) == 1 and len(names) > 1:
+        head = _prefix_for(draft.path, _Scope(doc=doc))
+        head = f"{head}: " if head and head.casefold() not in names[0].casefold() else ""
+    listed = head + _join(names)
+    if len(listed) <= TITLE_LIMIT:
+        return listed
+    more = f" and {len(names) - 1} more"
+    return shorten(head + names[0], TITLE_LIMIT - len(more)) + more
 
 
 def _join(titles: Sequence[str]) -> str:
@@ -677,7 +745,10 @@ def _alternatives(title: str, draft: _Draft, *, doc: tuple[str, ...]) -> Iterabl
         where = " › ".join(visible[-depth:])
         if where.casefold() not in own.casefold():
             yield shorten(f"{where}: {own}")
-        yield shorten(own, TITLE_LIMIT - len(where) - 3) + f" ({where})"
+            yield shorten(own, TITLE_LIMIT - len(where) - 3) + f" ({where})"
+    gist = _title_from(_text_of(draft))
+    if gist and gist.casefold() != own.casefold():
+        yield shorten(f"{own}: {gist}")
     where = visible[-1] if visible else "spec"
     for ordinal in _ordinals():
         tail = f" ({ordinal} {where} section)"
@@ -701,12 +772,11 @@ def _merge(first: _Draft, second: _Draft) -> _Draft:
         covers=_unique_str((*first.covers, *second.covers)),
         units=(),
         members=(*_members(first), *_members(second)),
-        depends=(),
     )
 
 
-def _members(draft: _Draft) -> tuple[str, ...]:
-    return draft.members or (draft.title or draft.prefix,)
+def _members(draft: _Draft) -> tuple[tuple[tuple[str, ...], str], ...]:
+    return draft.members or ((draft.path, draft.title or draft.prefix),)
 
 
 def _labelled(draft: _Draft) -> tuple[tuple[str, str], ...]:
@@ -953,7 +1023,7 @@ def _preamble(sections: Sequence[Section], text: str) -> str:
 
 def _doc_title(forest: Sequence[_Node]) -> _Node | None:
     """A lone top heading with everything else under it is the document's title."""
-    if len(forest) == 1 and forest[0].children and forest[0].has_work:
+    if len(forest) == 1 and forest[0].section.level == 1 and forest[0].has_work:
         return forest[0]
     return None
 
@@ -984,12 +1054,13 @@ def _outline(text: str) -> _Outline:
     intro = _excerpt("\n\n".join(p for p in (*intro_parts, *background) if p.strip()))
     drafts: list[_Draft] = []
     for node in roots:
-        if node.kind == "work" or (node.has_work and node.kind in _CONTAINERS):
+        if node.walked:
             drafts += _walk(node, scope)
     if not drafts and sections:
         drafts = [d for node in roots for d in _walk_all(node, scope)]
     if not drafts:
-        return _Outline(tuple(_unstructured(prepared.text)), (), (), "")
+        rest = prepared.text if _has_content(prepared.text) else "\n\n".join(prepared.context)
+        return _Outline(tuple(_unstructured(rest)), (), (), "")
     return _Outline(tuple(drafts), scope.doc, tuple(notes), intro)
 
 
@@ -1011,12 +1082,12 @@ def _globals(roots: Sequence[_Node], scope: _Scope) -> tuple[_Scope, list[str], 
     notes: list[str] = []
     background: list[str] = []
     for node in roots:
-        if node.kind == "work" or node.has_work:
+        if node.walked:
             continue
         text = node.subtree_text()
         name = _display(node.section.title)
         if node.kind == "criteria":
-            scope = scope.add(criteria=_criteria_of(text), covers=(_path_name(node.section.path),))
+            scope = _add_criteria(node, scope)
         elif node.kind == "scope" and text.strip():
             listed = "; ".join(clean_title(i.head) for i in analyze(text).items) or _excerpt(
                 text, 160
@@ -1064,8 +1135,7 @@ def _paragraph_drafts(blocks: Sequence[_Block]) -> list[_Draft]:
 def _paragraph_draft(texts: Sequence[str]) -> _Draft:
     text = "\n\n".join(texts)
     main = next((t for t in texts if _words(t) >= _SUBSTANTIAL_WORDS), texts[-1])
-    sentences = _sentences(clean_title(main.split("\n")[0]) if len(main) < 10 else main)
-    title = _title_from(sentences[0] if sentences else main)
+    title = _title_from(main)
     units = tuple(_Unit(_title_from(s), s) for s in _sentences(text) if _words(s) >= 4)
     return _Draft(title=title, path=(), parts=(("", text),), units=units if len(units) > 1 else ())
 
@@ -1145,17 +1215,14 @@ def _component_notes(options: Options) -> tuple[str, ...]:
 
 
 def _dedupe(drafts: list[_Draft]) -> list[_Draft]:
-    """The same item twice in one section is one issue."""
+    """The same item written twice in one section is one issue."""
     kept: list[_Draft] = []
-    seen: dict[tuple[tuple[str, ...], str], int] = {}
+    seen: set[tuple[tuple[str, ...], str, str]] = set()
     for draft in drafts:
-        key = (draft.path, draft.title.casefold())
-        if draft.title and key in seen:
-            first = kept[seen[key]]
-            kept[seen[key]] = replace(first, parts=first.parts + _labelled(draft)[:0] + draft.parts)
-            continue
-        seen[key] = len(kept)
-        kept.append(draft)
+        key = (draft.path, draft.title.casefold(), _text_of(draft).strip())
+        if key not in seen:
+            seen.add(key)
+            kept.append(draft)
     return kept
 
 
