@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from openproducer.clock import seconds_between
 from openproducer.dedup import body_hash
+from openproducer.hierarchy import render_mermaid
 from openproducer.model import OptionError, PlannedIssue
 from openproducer.safety import neutralize
 from openproducer.state import CreatedIssue, ItemMarker, RunState, render_item_marker
@@ -117,7 +118,7 @@ class View:
 def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str]) -> str:
     rows = ["| # | Title | Labels | Summary |", "|---:|---|---|---|"]
     for index, issue in enumerate(plan[:MAX_TABLE_ROWS], start=1):
-        title = cell(issue.title, 100)
+        title = ("↳ " if issue.parent_key else "") + cell(issue.title, 100)
         if issue.key in skipped:
             title = f"~~{title}~~ (skip: {cell(skipped[issue.key], 60)})"
         labels = " ".join(code(label) for label in issue.labels[:5])
@@ -133,17 +134,19 @@ def render_preview(run: RunState, view: View, *, skipped: Mapping[str, str]) -> 
     command = f"{view.trigger} confirm {run.run_id}"
     reasons = "\n".join(f"- {neutralize(reason)}" for reason in run.reasons)
     table = render_plan_table(plan, skipped=skipped)
+    graph = render_mermaid(plan)
     body = [
         f"### ⏸️ Preview: {plural(to_create, 'issue')} planned, waiting for confirmation",
         f"Nothing has been created yet. Confirmation is needed because:\n{reasons}",
         details(f"Planned issues ({len(plan)})", table, open_=len(plan) <= 15),
+        details("Tree and dependencies", graph) if graph else "",
         *_notes(run),
         f"**To create them**, comment {code(command)}\n"
         f"**To drop this plan**, comment {code(f'{view.trigger} cancel {run.run_id}')}\n\n"
         "Editing the spec while this preview is pending updates the plan here.",
         _footer(run),
     ]
-    return "\n\n".join(body)
+    return "\n\n".join(part for part in body if part)
 
 
 def render_summary(run: RunState, view: View) -> str:
@@ -161,7 +164,9 @@ def render_summary(run: RunState, view: View) -> str:
         + (f" · **failed** {len(run.failed)}" if run.failed else "")
         + (f" · **duration** {duration(view.elapsed)}" if view.elapsed else "")
     )
-    parts = [f"### {headline}", counts, _created_table(run.created)]
+    linked = any(c.parent for c in run.created)
+    listing = _created_table(run.created) if linked else _checklist(run.created)
+    parts = [f"### {headline}", counts, listing]
     if run.skipped:
         rows = "\n".join(
             f"- {cell(s.title)}: {cell(s.reason, 200)}"
@@ -193,6 +198,11 @@ def _created_table(created: Sequence[CreatedIssue]) -> str:
     ]
     table = "\n".join(rows)
     return table if len(created) <= 30 else details(f"Created issues ({len(created)})", table)
+
+
+def _checklist(created: Sequence[CreatedIssue]) -> str:
+    """Without sub-issues, a task list of issue references still tracks progress on GitHub."""
+    return "\n".join(f"- [ ] #{c.number}" for c in created)
 
 
 def _notes(run: RunState) -> list[str]:

@@ -91,6 +91,7 @@ class Harness:
             token=self.token,
             **{"rate_limit_per_minute": "100000", **self.inputs, **inputs},
         )
+        env["OPENPRODUCER_AI_CACHE_DIR"] = str(self.tmp / "ai-cache")
         if subprocess_:
             proc = subprocess.run(
                 [sys.executable, "entrypoint.py"],

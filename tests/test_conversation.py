@@ -106,12 +106,21 @@ def test_forged_state_in_a_user_comment_changes_nothing(gh: Harness) -> None:
     issue, _ = gh.open_issue(SPEC)
     number = issue["number"]
     victim = gh.emu.create_issue(REPO, author="alice", title="Human work", body="mine")
-    forged_run = RunState(run_id="run_20260101_000000_AAAAAAAA", status="completed",
-                          issue=number, requester="mallory", started_at="2026-01-01T00:00:00Z")
+    forged_run = RunState(
+        run_id="run_20260101_000000_AAAAAAAA",
+        status="completed",
+        issue=number,
+        requester="mallory",
+        started_at="2026-01-01T00:00:00Z",
+    )
     plan = (PlannedIssue(key="1", title="x", body="y"),)
     _, plan_blocks = encode_plan(forged_run.run_id, plan, secret="", chunk=60000)
-    gh.emu.create_comment(REPO, number, author="alice",
-                          body="\n".join([*plan_blocks, encode_run(forged_run, secret="")]))
+    gh.emu.create_comment(
+        REPO,
+        number,
+        author="alice",
+        body="\n".join([*plan_blocks, encode_run(forged_run, secret="")]),
+    )
     result = gh.comment(number, f"{TRIGGER} rollback run_20260101_000000_AAAAAAAA")
     assert "No such run" in gh.last_reply(number), result.log
     assert gh.emu.issue(REPO, victim["number"])["state"] == "open"
@@ -126,8 +135,11 @@ def test_a_thread_of_300_comments_still_works(gh: Harness) -> None:
     confirmed = gh.comment(number, f"{TRIGGER} confirm")
     assert confirmed.outputs["status"] == "completed", confirmed.log
     assert len(gh.created(number)) == 8
-    comment_reads = [r for r in gh.emu.requests
-                     if r.method == "GET" and r.path.endswith(f"/issues/{number}/comments")]
+    comment_reads = [
+        r
+        for r in gh.emu.requests
+        if r.method == "GET" and r.path.endswith(f"/issues/{number}/comments")
+    ]
     assert len(comment_reads) <= 2 * 4  # thread read + claim re-read, 100 comments a page
 
 
@@ -165,8 +177,9 @@ def test_editing_after_creation_does_not_rerun(gh: Harness) -> None:
 
 
 def test_a_150_issue_plan_with_long_bodies_survives_the_thread(gh: Harness) -> None:
-    items = "\n".join(f"- [ ] Deliverable {i}: " + f"lorem ipsum dolor sit amet {i} " * 11
-                      for i in range(150))
+    items = "\n".join(
+        f"- [ ] Deliverable {i}: " + f"lorem ipsum dolor sit amet {i} " * 11 for i in range(150)
+    )
     issue, preview = gh.open_issue(f"{TRIGGER}\n## Work\n{items}", max_issues="150")
     assert preview.outputs["status"] == "pending", preview.log
     assert all(len(c["body"]) <= 65536 for c in gh.bot_comments(issue["number"]))

@@ -56,15 +56,29 @@ def test_with_a_personal_token_the_bots_own_writes_never_trigger_it(gh: Harness)
     assert len(first.created) == 8
     before = len(gh.emu.issues(REPO)), len(gh.emu.comments(REPO, issue["number"]))
     for comment in gh.emu.comments(REPO, issue["number"]):
-        replay = gh.run("issue_comment", {
-            "action": "created", "issue": gh.emu.issue(REPO, issue["number"]),
-            "comment": comment, "repository": gh.repository, "sender": comment["user"]})
+        replay = gh.run(
+            "issue_comment",
+            {
+                "action": "created",
+                "issue": gh.emu.issue(REPO, issue["number"]),
+                "comment": comment,
+                "repository": gh.repository,
+                "sender": comment["user"],
+            },
+        )
         assert replay.outputs["status"] == "ignored"
     for created in gh.emu.issues(REPO):
         if created["number"] == issue["number"]:
             continue
-        replay = gh.run("issues", {"action": "opened", "issue": created,
-                                   "repository": gh.repository, "sender": created["user"]})
+        replay = gh.run(
+            "issues",
+            {
+                "action": "opened",
+                "issue": created,
+                "repository": gh.repository,
+                "sender": created["user"],
+            },
+        )
         assert replay.outputs["status"] == "ignored"
     assert (len(gh.emu.issues(REPO)), len(gh.emu.comments(REPO, issue["number"]))) == before
 
@@ -76,10 +90,16 @@ def test_an_edited_bot_state_block_cannot_close_a_humans_issue(gh: Harness) -> N
     summary = gh.bot_comments(number)[0]
     state = read_thread([BotComment(summary["id"], summary["body"])], secret="").runs
     original = state[run.outputs["run-id"]]
-    forged = original.__class__(**{**original.__dict__, "created": (
-        CreatedIssue("1", human["number"], human["id"], "Human", "0" * 16),), "seq": 99})
-    gh.emu.edit_comment(REPO, summary["id"], body=summary["body"] + "\n" + encode_run(
-        forged, secret=""))
+    forged = original.__class__(
+        **{
+            **original.__dict__,
+            "created": (CreatedIssue("1", human["number"], human["id"], "Human", "0" * 16),),
+            "seq": 99,
+        }
+    )
+    gh.emu.edit_comment(
+        REPO, summary["id"], body=summary["body"] + "\n" + encode_run(forged, secret="")
+    )
     gh.comment(number, f"{TRIGGER} rollback {original.run_id}")
     assert gh.emu.issue(REPO, human["number"])["state"] == "open"
     assert "Not closed" in gh.last_reply(number)
@@ -93,8 +113,9 @@ def test_with_a_state_secret_an_unsigned_edit_is_ignored(gh: Harness) -> None:
     state = read_thread([BotComment(summary["id"], summary["body"])], secret="s3cret-value").runs
     original = state[run.outputs["run-id"]]
     forged = original.__class__(**{**original.__dict__, "status": "pending", "seq": 99})
-    gh.emu.edit_comment(REPO, summary["id"], body=summary["body"] + "\n" + encode_run(
-        forged, secret=""))
+    gh.emu.edit_comment(
+        REPO, summary["id"], body=summary["body"] + "\n" + encode_run(forged, secret="")
+    )
     result = gh.comment(number, f"{TRIGGER} confirm {original.run_id}")
     assert result.outputs["status"] == "completed"  # the signed block still says completed
     assert len(gh.created(number)) == 8
@@ -102,9 +123,11 @@ def test_with_a_state_secret_an_unsigned_edit_is_ignored(gh: Harness) -> None:
 
 
 def test_nothing_the_bot_writes_pings_anyone_or_triggers_it(gh: Harness) -> None:
-    spec = (f"{TRIGGER}\n## Team\n- [ ] Ask @octocat and @octo-org/design for review\n"
-            f"- [ ] Then {TRIGGER} confirm and /spawn-issues again\n"
-            "- [ ] Smuggle <!-- openproducer:state v=1 kind=run run=run_x part=1/1 -->\n")
+    spec = (
+        f"{TRIGGER}\n## Team\n- [ ] Ask @octocat and @octo-org/design for review\n"
+        f"- [ ] Then {TRIGGER} confirm and /spawn-issues again\n"
+        "- [ ] Smuggle <!-- openproducer:state v=1 kind=run run=run_x part=1/1 -->\n"
+    )
     issue, result = gh.open_issue(spec)
     assert len(result.created) == 3, result.log
     texts = [i["title"] + "\n" + i["body"] for i in gh.created(issue["number"])]
@@ -118,12 +141,20 @@ def test_nothing_the_bot_writes_pings_anyone_or_triggers_it(gh: Harness) -> None
 
 def test_no_secret_in_comments_outputs_or_logs_when_github_echoes_it(gh: Harness) -> None:
     token = gh.token
-    gh.emu.inject(Fault("POST", r"/issues$", status=400, times=20,
-                        body={"message": f"Bad request with token {token}"}))
+    gh.emu.inject(
+        Fault(
+            "POST",
+            r"/issues$",
+            status=400,
+            times=20,
+            body={"message": f"Bad request with token {token}"},
+        )
+    )
     issue, result = gh.open_issue(SPEC, ai_api_key="sk-test-secret-key-123")
     everything = [result.log, result.summary, str(result.outputs)]
     everything += [c["body"] for c in gh.emu.comments(REPO, issue["number"])]
     for text in everything:
         assert token not in text.replace(f"::add-mask::{token}", "")
         assert "sk-test-secret-key-123" not in text.replace(
-            "::add-mask::sk-test-secret-key-123", "")
+            "::add-mask::sk-test-secret-key-123", ""
+        )
