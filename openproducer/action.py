@@ -104,6 +104,7 @@ def run_event(
         api_url=ctx.api_url,
         writes_per_minute=settings.rate_limit_per_minute,
         secondary_rate_wait=float(env.get("OPENPRODUCER_SECONDARY_WAIT", "60")),
+        timeout=int(env.get("OPENPRODUCER_GITHUB_TIMEOUT", "20")),
     )
     engine = Engine(
         port=port,

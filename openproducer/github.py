@@ -160,11 +160,14 @@ class GitHubPort:
             "seconds_between_requests": None,
             # A primary rate limit that resets in more than a few minutes ends the run as
             # partial (resumable with `confirm`) instead of holding the runner for an hour.
+            # 429 joins the statuses retried (honouring Retry-After): the request was refused,
+            # so even a create is safe to send again.
             "retry": PostSafeRetry(
                 total=retries,
                 backoff_factor=0.5,
                 max_rate_limit_wait=300,
                 secondary_rate_wait=secondary_rate_wait,
+                status_forcelist=[*range(500, 600), 429],
             ),
         }
         self.writes = 0

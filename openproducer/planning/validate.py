@@ -297,11 +297,14 @@ def find_uncovered(sections: Sequence[Section], issues: Sequence[PlannedIssue]) 
         for s in sections
         if one_line(path_name(s)) in covered or _title_match(_significant(s.title), words)
     }
+    from openproducer.planning.offline import section_kind  # context, notes, out of scope
+
     result = []
     for section in sections:
         name = path_name(section)
         related = any(_related(name, other) for other in direct)
-        if not related and _has_content(section, sections):
+        context = any(section_kind(title) != "work" for title in section.path)
+        if not related and not context and _has_content(section, sections):
             result.append(name)
     return tuple(result)
 
