@@ -111,7 +111,7 @@ def run_event(
         settings=settings,
         planner=make_planner(settings, env),
         log=log,
-        claim_token=ctx.run_id or _secrets.token_hex(4),
+        claim_token=f"{ctx.run_id}-{_secrets.token_hex(4)}",
         backoff=float(env.get("OPENPRODUCER_BACKOFF", "1.0")),
         hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
     )

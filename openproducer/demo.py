@@ -16,6 +16,7 @@ from openproducer.sandbox import GitHubEmulator
 DEMO_REPO = "acme/webshop"
 DEMO_USER = "alice"
 TRIGGER = "@TheOpenProducerBot"
+TUNING = ("GITHUB_TIMEOUT", "HOURLY_WRITES", "BACKOFF", "SECONDARY_WAIT")
 
 
 def event_payload(
@@ -65,7 +66,12 @@ def action_env(
         "OPENPRODUCER_BACKOFF": "0.05",
         "OPENPRODUCER_SECONDARY_WAIT": "1",
     }
-    env.update({f"INPUT_{name.upper().replace('_', '-')}": value for name, value in inputs.items()})
+    for name, value in inputs.items():
+        knob = name.upper()
+        if knob in TUNING:  # not Action inputs: the engine's tuning knobs
+            env[f"OPENPRODUCER_{knob}"] = value
+        else:
+            env[f"INPUT_{knob.replace('_', '-')}"] = value
     return env
 
 

@@ -154,7 +154,7 @@ def test_help_and_unknown_text_get_replies(gh: Harness) -> None:
 
 
 def test_editing_the_spec_while_pending_updates_the_preview_in_place(gh: Harness) -> None:
-    issue, preview = gh.open_issue(DRY)
+    issue, _ = gh.open_issue(DRY)
     number = issue["number"]
     comment_id = gh.bot_comments(number)[0]["id"]
     edited = gh.edit_issue(number, DRY + "\n## Billing\nInvoices for teams.\n")

@@ -83,7 +83,7 @@ def test_a_130_issue_plan_respects_the_100_child_limit(gh: Harness) -> None:
         f"## Area {a}\n" + "\n".join(f"- Task {a}.{i} for area {a}" for i in range(n))
         for a, n in (("A", 50), ("B", 40), ("C", 40))
     )
-    issue, preview = gh.open_issue(f"{TRIGGER}\n{sections}", max_issues="150")
+    issue, _ = gh.open_issue(f"{TRIGGER}\n{sections}", max_issues="150")
     assert "grouped under 3 section issues" in gh.last_reply(issue["number"])
     confirmed = gh.comment(issue["number"], f"{TRIGGER} confirm", max_issues="150")
     assert confirmed.outputs["status"] == "completed", confirmed.log

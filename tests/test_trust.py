@@ -21,7 +21,7 @@ def test_read_user_cannot_spawn_confirm_or_rollback(gh: Harness) -> None:
     reply = gh.last_reply(issue["number"])
     assert "**write**" in reply and "**read**" in reply
 
-    issue, preview = gh.open_issue(DRY)
+    issue, _ = gh.open_issue(DRY)
     for command in ("confirm", "cancel", "rollback last"):
         refused = gh.comment(issue["number"], f"{TRIGGER} {command}", author="rita")
         assert refused.outputs["status"] == "refused"
