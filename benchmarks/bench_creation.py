@@ -1,0 +1,121 @@
+"""Benchmark: requests per created issue, write pace and secondary-limit hits.
+
+Runs the Action on specs of 10, 50 and 150 issues against the local GitHub emulator with a
+realistic per-request latency and GitHub's secondary limits (80 content-creating requests a
+minute, 500 an hour) switched on, and prints one row per plan size.
+
+    python benchmarks/bench_creation.py              # scaled 10x: minutes become 6 s
+    python benchmarks/bench_creation.py --scale 1    # real time at the default pace (slow)
+
+With ``--scale S`` the pace (`rate-limit-per-minute`, default 30) and the emulator's limits are
+both multiplied by S, so the ratio between them, and therefore the hits, stay as at scale 1;
+"wall at default pace" projects the time a real run takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from openproducer.action import main as action_main
+from openproducer.demo import action_env, event_payload
+from openproducer.sandbox import GitHubEmulator
+
+REPO = "bench/specs"
+DEFAULT_PACE = 30
+
+
+def build_spec(count: int) -> str:
+    sections = []
+    for start in range(0, count, 50):
+        items = "\n".join(
+            f"- [ ] Deliverable {i}: implement part {i} of the system"
+            for i in range(start + 1, min(start + 50, count) + 1)
+        )
+        sections.append(f"## Area {start // 50 + 1}\n{items}")
+    return "@TheOpenProducerBot\n\n" + "\n\n".join(sections)
+
+
+def run_once(count: int, *, scale: float, latency: float) -> dict[str, float]:
+    with (
+        GitHubEmulator(
+            latency=latency,
+            secondary_limit_per_minute=int(80 * scale),
+            secondary_limit_per_hour=int(500 * scale),
+        ) as emu,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        repository = emu.add_repo(REPO)
+        sender = emu.add_user("alice")
+        emu.set_permission(REPO, "alice", "write")
+        issue = emu.create_issue(REPO, author="alice", title="Spec", body=build_spec(count))
+        path = Path(tmp, "event.json")
+        path.write_text(
+            json.dumps(event_payload("opened", issue=issue, repository=repository, sender=sender))
+        )
+        env = action_env(
+            emu,
+            event_name="issues",
+            event_path=str(path),
+            repo=REPO,
+            workdir=tmp,
+            token=emu.actions_token(),
+            max_issues="200",
+            confirmation_threshold="200",
+            rate_limit_per_minute=str(int(DEFAULT_PACE * scale)),
+            hourly_writes=str(int(500 * scale)),
+        )
+        emu.reset_requests()
+        started = time.monotonic()
+        with contextlib.redirect_stdout(io.StringIO()):
+            code = action_main(env)
+        wall = time.monotonic() - started
+        assert code == 0
+        created = len(emu.issues(REPO)) - 1
+        writes = [r for r in emu.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
+        return {
+            "planned": count,
+            "created": created,
+            "requests": len(emu.requests),
+            "writes": len(writes),
+            "hits": emu.secondary_limit_hits,
+            "wall": wall,
+            "wall_default": wall * scale,
+        }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--scale", type=float, default=10.0)
+    parser.add_argument("--latency", type=float, default=0.03, help="seconds per request")
+    parser.add_argument("--sizes", default="10,50,150")
+    args = parser.parse_args()
+    print(
+        f"scale {args.scale:g}x, latency {args.latency * 1000:.0f} ms/request, "
+        f"pace {DEFAULT_PACE} writes/min at scale 1\n"
+    )
+    print(
+        "| planned | created | requests | req/issue | writes | writes/min (scale 1) "
+        "| secondary hits | wall | wall at default pace |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for size in (int(s) for s in args.sizes.split(",")):
+        r = run_once(size, scale=args.scale, latency=args.latency)
+        per_minute = r["writes"] / (r["wall_default"] / 60)
+        print(
+            f"| {r['planned']:.0f} | {r['created']:.0f} | {r['requests']:.0f} | "
+            f"{r['requests'] / r['created']:.2f} | {r['writes']:.0f} | {per_minute:.1f} | "
+            f"{r['hits']:.0f} | {r['wall']:.1f} s | {r['wall_default'] / 60:.1f} min |",
+            flush=True,
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
