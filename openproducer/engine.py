@@ -130,6 +130,7 @@ class Engine:
             if refusal:
                 return refusal
         thread = self._read_thread(event.issue_number)
+        self._report_tampering(event, thread)
         handler = getattr(self, f"_on_{command.verb}")
         outcome: Outcome = handler(event, command, thread)
         return outcome
@@ -194,6 +195,23 @@ class Engine:
                 "the integrity check."
             )
         return thread
+
+    def _report_tampering(self, event: Event, thread: Thread) -> None:
+        """Blocks that fail the integrity check are ignored, and said so once per comment."""
+        fresh = [cid for cid in thread.rejected if f"tamper:{cid}" not in thread.notices]
+        if not fresh:
+            return
+        markers = "".join(f"<!-- openproducer:notice tamper:{cid} -->" for cid in fresh)
+        self._reply(
+            event,
+            render_reply(
+                "⚠️ I ignored state that did not pass its integrity check",
+                f"{plural(len(fresh), 'hidden state block')} in my comments here were changed by "
+                "someone else or signed with another `state-secret`, so I did not trust them. "
+                "Runs recorded there may be missing from `status`.",
+                markers,
+            ),
+        )
 
     def _reply(self, event: Event, text: str) -> int:
         return self.port.post_comment(event.issue_number, text[:COMMENT_LIMIT]).id

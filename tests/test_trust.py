@@ -119,6 +119,10 @@ def test_with_a_state_secret_an_unsigned_edit_is_ignored(gh: Harness) -> None:
     result = gh.comment(number, f"{TRIGGER} confirm {original.run_id}")
     assert result.outputs["status"] == "completed"  # the signed block still says completed
     assert len(gh.created(number)) == 8
+    warnings = [c for c in gh.bot_comments(number) if "integrity check" in c["body"]]
+    assert len(warnings) == 1
+    gh.comment(number, f"{TRIGGER} status")  # reported once, not on every event
+    assert len([c for c in gh.bot_comments(number) if "integrity check" in c["body"]]) == 1
     assert "s3cret-value" not in result.log.replace("::add-mask::s3cret-value", "")
 
 
