@@ -738,6 +738,8 @@ class Engine:
                 )
             return run
         pending = [r for r in thread.runs.values() if r.status in ("pending", "partial")]
+        # Nothing pending: answer about the newest run ("already created", "cancelled", ...).
+        pending = pending or list(thread.runs.values())[-1:]
         if not pending:
             return self._answer(
                 event,
