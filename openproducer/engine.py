@@ -101,6 +101,7 @@ class Engine:
         self.backoff = backoff
         self._identity: str | None = None
         self._assignees: list[str] = []
+        self._sender_permission = "none"  # set by the permission check of privileged commands
         self._milestone_number: int | None = None
         self._recent_writes = 0
         self._base_writes = 0
@@ -607,7 +608,8 @@ class Engine:
         if not wanted:
             return ()
         try:
-            missing = [name for key, name in wanted.items() if key not in self.port.label_names()]
+            existing = self.port.label_names()  # one listing, not one per label
+            missing = [name for key, name in wanted.items() if key not in existing]
             for name in missing:
                 self.port.create_label(name, label_color(name))
         except GitHubError as exc:
@@ -766,7 +768,7 @@ class Engine:
         """Only the requester, or someone with maintain or admin, confirms or cancels a run."""
         if event.sender.lower() == run.requester.lower():
             return True
-        return permission_at_least(getattr(self, "_sender_permission", "none"), "maintain")
+        return permission_at_least(self._sender_permission, "maintain")
 
     def _on_confirm(self, event: Event, command: Command, thread: Thread) -> Outcome:
         picked = self._pick_run(event, "confirm", command, thread)

@@ -69,6 +69,8 @@ def test_option_lines_and_free_text_work_together(gh: Harness) -> None:
     for item in created:
         assert {label["name"] for label in item["labels"]} >= {"backend", "v1"}
     assert any("Priority: P0" in i["body"] for i in created)  # spec text, not an option
+    label_reads = [r for r in gh.emu.requests if r.method == "GET" and r.path.endswith("/labels")]
+    assert len(label_reads) == 1  # the repository's labels are listed once per run
 
 
 @pytest.mark.parametrize(
