@@ -95,7 +95,9 @@ def _issue_info(issue: Any) -> IssueInfo:
         comments=issue.comments,
         created_at=_iso(issue.created_at),
         updated_at=_iso(issue.updated_at),
-        is_pull_request=issue.pull_request is not None,
+        # Not `issue.pull_request`: an issue's JSON has no such key, and reading an absent
+        # attribute of a listed object makes PyGithub fetch the whole issue again.
+        is_pull_request="/pull/" in (issue.html_url or ""),
         state_reason=issue.state_reason,
     )
 

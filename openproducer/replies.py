@@ -40,7 +40,7 @@ def render_help(settings: Settings) -> str:
         "📖 OpenProducer commands",
         commands,
         "**Options** go at the top of the spec as `key: value` lines, or in a fenced `yaml` block:",
-        render_option_help(),
+        render_option_help(max_issues=settings.max_issues),
         limits,
         f"Full reference: {DOCS_URL}",
     )

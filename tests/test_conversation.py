@@ -190,3 +190,11 @@ def test_a_150_issue_plan_with_long_bodies_survives_the_thread(gh: Harness) -> N
     assert len(created) == 152
     groups = gh.emu.sub_issues(REPO, issue["number"])
     assert [len(gh.emu.sub_issues(REPO, g["number"])) for g in groups] == [100, 50]
+
+
+def test_help_shows_the_limits_in_force(gh: Harness) -> None:
+    issue, _ = gh.open_issue("Just a question.")
+    gh.comment(issue["number"], f"{TRIGGER} help", max_issues="25")
+    reply = gh.last_reply(issue["number"])
+    assert "(1-25)" in reply and "(1-100)" not in reply
+    assert "At most **25** issues" in reply

@@ -1,0 +1,36 @@
+"""Duplicate detection reads markers from listed issues: never one request per issue."""
+
+from __future__ import annotations
+
+from tests.conftest import BOT, REPO, TRIGGER, Harness
+
+SPEC = f"{TRIGGER}\n\n## Export\n- [ ] Export invoices as CSV\n- [ ] Export invoices as PDF\n"
+
+
+def _earlier_body(index: int) -> str:
+    return (
+        f"Earlier work item {index}.\n\n---\n<sub>Part of #1 · item {index} of 150 · planned by "
+        "OpenProducer run `run_20260101_000000_AbCdEfGh`</sub>\n"
+        f"<!-- openproducer:item run=run_20260101_000000_AbCdEfGh key=i{index} "
+        f"hash={index:016x} body={index:016x} -->"
+    )
+
+
+def test_a_spawn_among_150_earlier_bot_issues_costs_a_few_list_requests(gh: Harness) -> None:
+    for index in range(150):
+        gh.emu.create_issue(REPO, author=BOT, title=f"Earlier {index}", body=_earlier_body(index))
+    gh.emu.reset_requests()
+    issue, result = gh.open_issue(SPEC)
+    assert result.outputs["status"] == "completed", result.log
+    assert len(gh.created(issue["number"])) == 2
+    spec_issue = f"/repos/{REPO}/issues/{issue['number']}"
+    single_reads = [
+        r
+        for r in gh.emu.requests
+        if r.method == "GET"
+        and r.path.startswith(f"/repos/{REPO}/issues/")
+        and r.path.count("/") == 5
+        and r.path != spec_issue
+    ]
+    assert single_reads == [], [r.path for r in single_reads][:5]
+    assert len(gh.emu.requests) < 25
