@@ -590,7 +590,7 @@ class Engine:
         assignees = [str(a) for a in run.options.get("assignees", ())]
         valid = [a for a in assignees if self._assignable(a)]
         if len(valid) < len(assignees):
-            bad = ", ".join(f"`{a}`" for a in assignees if a not in valid)
+            bad = ", ".join(code(a) for a in assignees if a not in valid)
             notes += (f"Not assignable in this repository, so left out: {bad}.",)
         self._assignees = valid
         notes += self._ensure_labels(plan)
@@ -735,7 +735,7 @@ class Engine:
                     event,
                     verb,
                     "🔎 No such run",
-                    f"I found no run `{wanted[:40]}` in this issue. "
+                    f"I found no run {code(wanted[:40])} in this issue. "
                     f"Comment {code(f'{self.settings.trigger} status')} to list them.",
                 )
             return run
@@ -868,7 +868,7 @@ class Engine:
                     event,
                     "status",
                     "🔎 No such run",
-                    f"I found no run `{wanted[:40]}` in this issue.",
+                    f"I found no run {code(wanted[:40])} in this issue.",
                 )
             live = self._find_marked(run)
             text = render_run_issues(run, live)
@@ -915,7 +915,7 @@ class Engine:
                     event,
                     "rollback",
                     "🔎 No such run",
-                    f"I found no run `{wanted[:40]}` in this issue.",
+                    f"I found no run {code(wanted[:40])} in this issue.",
                 )
             run = found
         if not set(c.number for c in run.created) - set(run.closed):

@@ -6,6 +6,7 @@ triggers the bot or carries a forged hidden marker.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -37,9 +38,17 @@ def cell(text: str, limit: int = 120) -> str:
 
 
 def code(text: str) -> str:
-    """A code span that survives backticks inside ``text``."""
-    fence = "``" if "`" in text else "`"
-    return f"{fence}{text}{fence}" if fence == "`" else f"{fence} {text} {fence}"
+    """One line of user text as an inert code span, whatever backticks it contains.
+
+    The fence is one backtick longer than the longest run inside, so no run can close it early
+    (CommonMark: a span ends only at a run of exactly its length); the padding keeps a leading
+    or trailing backtick inside. Mentions and triggers in a closed span neither ping nor trigger.
+    """
+    flat = " ".join(text.split())
+    longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if flat.startswith("`") or flat.endswith("`") or longest else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
 
 
 def details(summary: str, body: str, *, open_: bool = False) -> str:

@@ -162,3 +162,15 @@ def test_no_secret_in_comments_outputs_or_logs_when_github_echoes_it(gh: Harness
         assert "sk-test-secret-key-123" not in text.replace(
             "::add-mask::sk-test-secret-key-123", ""
         )
+
+
+def test_an_echoed_argument_with_backticks_stays_inert(gh: Harness) -> None:
+    issue, _ = gh.open_issue(DRY)
+    for command in ("status a`@octocat", "confirm x`@TheOpenProducerBot", "cancel ``@org/team"):
+        gh.comment(issue["number"], f"{TRIGGER} {command}")
+        reply = gh.last_reply(issue["number"])
+        assert "No such run" in reply, reply
+        # Remove closed code spans (inert on GitHub): a run of N backticks up to the next run of N.
+        spans = re.sub(r"(?<!`)(`+)(?!`).*?(?<!`)\1(?!`)", "", reply)
+        assert not LIVE_MENTION.search(spans), reply
+        assert "`@" not in spans and "@octocat" not in spans.replace("`", ""), reply
