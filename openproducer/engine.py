@@ -629,7 +629,10 @@ class Engine:
                 self.port.add_sub_issue(parent, info.id)
                 linked_parent = parent
             except GitHubError as exc:
-                links.fail_sub_issues(exc)
+                if _already_linked(exc):  # a resumed run re-meets its own link
+                    linked_parent = parent
+                else:
+                    links.fail_sub_issues(exc)
         blocked: list[int] = []
         for dep in item.depends_on:
             if dep in links.ids and links.dependencies:
@@ -637,7 +640,10 @@ class Engine:
                     self.port.add_blocked_by(info.number, links.ids[dep])
                     blocked.append(links.ids[dep])
                 except GitHubError as exc:
-                    links.fail_dependencies(exc)
+                    if _already_linked(exc):
+                        blocked.append(links.ids[dep])
+                    else:
+                        links.fail_dependencies(exc)
         return CreatedIssue(
             item.key,
             info.number,
@@ -1004,6 +1010,16 @@ class Engine:
         text = render_unknown(command.argument, trigger=self.settings.trigger)
         self._reply(event, text)
         return Outcome(command="unknown", status="ok", summary=text)
+
+
+def _already_linked(exc: GitHubError) -> bool:
+    """GitHub's 422 for a link that exists: linking again is then a success, not a failure.
+
+    https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue and
+    https://docs.github.com/en/rest/issues/issue-dependencies
+    """
+    text = str(exc).lower()
+    return exc.status == 422 and ("duplicate sub-issues" in text or "already blocked by" in text)
 
 
 def _drop_named_field(exc: GitHubError, fields: dict[str, Any]) -> str:

@@ -192,3 +192,27 @@ def test_two_concurrent_confirms_create_each_issue_once(gh: Harness, tmp_path: P
         "already created its issues" in replies or "being created right now" in replies
     )
     assert all(c["user"]["login"] == BOT for c in gh.bot_comments(issue["number"]))
+
+
+def test_a_rerun_after_a_lost_checkpoint_keeps_its_links_and_rollback_removes_them(
+    gh: Harness,
+) -> None:
+    gh.emu.inject(Fault("PATCH", r"/issues/comments/\d+$", status=502, times=30))
+    issue, first = gh.open_issue(SPEC)
+    assert first.code != 0  # the job died before it could record what it created
+    number = issue["number"]
+    assert len(gh.emu.sub_issues(REPO, number)) == 8
+    gh.emu.clear_faults()
+    payload = event_payload(
+        "opened",
+        issue=gh.emu.issue(REPO, number),
+        repository=gh.repository,
+        sender=gh.emu.add_user("alice"),
+        template=webhook("issues.opened.1"),
+    )
+    rerun = gh.run("issues", payload)  # GitHub's "Re-run jobs"
+    assert rerun.outputs["status"] == "completed", rerun.log
+    assert "could not be added" not in gh.last_reply(number)
+    _assert_exactly_once(gh, number, 8)
+    gh.comment(number, f"{TRIGGER} rollback last")
+    assert gh.emu.sub_issues(REPO, number) == []
