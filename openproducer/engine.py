@@ -347,7 +347,18 @@ class Engine:
             uncovered=plan.uncovered,
             usage=dataclasses.asdict(plan.usage) if plan.usage else {},
         )
-        skipped = self._duplicates(plan.issues, spec)
+        skipped = self._duplicates(plan.issues, spec, thread)
+        redone = [
+            r.run_id
+            for r in thread.runs.values()
+            if r.status == "rolled_back" and r.spec_hash == run.spec_hash
+        ]
+        if redone:
+            run = self._note(
+                run,
+                f"This redoes run `{redone[-1]}`, which was rolled back; the issues it closed "
+                "stay closed and new ones are created.",
+            )
         run = replace(run, skipped=tuple(skipped))
         if run.reasons:
             self._post_run(event, run, plan.issues, preview=True)
@@ -373,7 +384,7 @@ class Engine:
             reasons=self._preview_reasons(spec, plan),
             notes=plan.notes,
             uncovered=plan.uncovered,
-            skipped=tuple(self._duplicates(plan.issues, spec)),
+            skipped=tuple(self._duplicates(plan.issues, spec, thread)),
         )
         for comment_id in thread.plan_comments.get(run.plan_sha, ()):
             if comment_id != run.comment_id:
@@ -409,12 +420,20 @@ class Engine:
             )
         return tuple(reasons)
 
-    def _duplicates(self, plan: Sequence[PlannedIssue], spec: Spec) -> list[SkippedIssue]:
-        """Planned issues that repeat one another or an issue this bot created before."""
+    def _duplicates(
+        self, plan: Sequence[PlannedIssue], spec: Spec, thread: Thread
+    ) -> list[SkippedIssue]:
+        """Planned issues that repeat one another or an issue this bot created before.
+
+        Issues a rollback closed do not count: undoing a run and redoing it must work.
+        """
         unique_by = spec.options.unique_by
+        undone = {n for r in thread.runs.values() if r.status == "rolled_back" for n in r.closed}
         known: dict[str, int | None] = {}
         for issue in self.port.issues_by(self.identity()):
             marker = parse_item_marker(issue.body)
+            if issue.number in undone and issue.state == "closed":
+                continue
             if marker:
                 key = dedup_key(
                     unique_by=unique_by,

@@ -198,3 +198,16 @@ def test_help_shows_the_limits_in_force(gh: Harness) -> None:
     reply = gh.last_reply(issue["number"])
     assert "(1-25)" in reply and "(1-100)" not in reply
     assert "At most **25** issues" in reply
+
+
+def test_rollback_then_the_same_spec_again_creates_the_issues_again(gh: Harness) -> None:
+    issue, first = gh.open_issue(SPEC)
+    number = issue["number"]
+    assert len(first.created) == 8
+    gh.comment(number, f"{TRIGGER} rollback last")
+    redo = gh.comment(number, TRIGGER)
+    assert redo.outputs["status"] == "completed", redo.log
+    assert len(redo.created) == 8 and not set(redo.created) & set(first.created)
+    reply = gh.last_reply(number)
+    assert f"redoes run `{first.outputs['run-id']}`" in reply
+    assert "same hash" not in reply
