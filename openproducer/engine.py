@@ -107,6 +107,8 @@ class Engine:
         self._base_writes = 0
         self.hourly_writes = hourly_writes
         self._started = time.monotonic()
+        # plan sha -> comments holding its blocks: plan data is written once per plan.
+        self._plan_homes: dict[str, set[int]] = {}
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -184,6 +186,8 @@ class Engine:
             if c.author.lower() == me
         ]
         thread = read_thread(comments, secret=self.settings.state_secret)
+        for sha, ids in thread.plan_comments.items():
+            self._plan_homes.setdefault(sha, set()).update(ids)
         cutoff = now() - timedelta(hours=1)
         self._recent_writes = sum(
             r.writes
@@ -389,6 +393,7 @@ class Engine:
         for comment_id in thread.plan_comments.get(run.plan_sha, ()):
             if comment_id != run.comment_id:
                 self.port.delete_comment(event.issue_number, comment_id)
+        self._plan_homes.pop(run.plan_sha, None)  # the new plan is written afresh
         if updated.reasons:
             self._write_run(event, updated, plan.issues, preview=True, comment_id=run.comment_id)
             return self._outcome("spawn", updated, plan.issues)
@@ -475,15 +480,19 @@ class Engine:
     ) -> int:
         """Post or edit the run's comment: visible text, then the hidden state blocks.
 
-        A plan too large to sit beside the text goes into continuation comments, written once.
+        The plan's data is written once: beside the text when it fits, else in continuation
+        comments; a comment written later for the same plan only points to it by its sha.
         """
         secret = self.settings.state_secret
         visible = self._render_run(run, plan, preview=preview)
         sha, inline = encode_plan(run.run_id, plan, secret=secret, chunk=COMMENT_BUDGET)
         run = replace(run, plan_sha=sha)
+        homes = self._plan_homes.setdefault(sha, set())
         room = COMMENT_BUDGET - len(visible) - len(encode_run(run, secret=secret)) - 100
         continuation: list[str] = []
-        if sum(len(b) for b in inline) > room:
+        if homes - {comment_id}:
+            inline = []  # stored in another comment already
+        elif sum(len(b) for b in inline) > room:
             _, continuation = encode_plan(run.run_id, plan, secret=secret, chunk=60_000)
             inline = []
         body = "\n\n".join([visible, *inline, encode_run(run, secret=secret)])
@@ -491,8 +500,10 @@ class Engine:
             self.port.edit_comment(event.issue_number, comment_id, body)
         else:
             comment_id = self.port.post_comment(event.issue_number, body).id
+        if inline:
+            homes.add(comment_id)
         for index, block in enumerate(continuation, start=1):
-            self.port.post_comment(
+            posted = self.port.post_comment(
                 event.issue_number,
                 (
                     f"<sub>📦 Plan data for run `{run.run_id}` "
@@ -501,7 +512,7 @@ class Engine:
                     f"is.</sub>\n\n{block}"
                 ),
             )
-        self._last_sha = sha
+            homes.add(posted.id)
         return comment_id
 
     def _render_run(self, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool) -> str:

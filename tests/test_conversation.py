@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 
 from openproducer.model import PlannedIssue
@@ -211,3 +213,25 @@ def test_rollback_then_the_same_spec_again_creates_the_issues_again(gh: Harness)
     reply = gh.last_reply(number)
     assert f"redoes run `{first.outputs['run-id']}`" in reply
     assert "same hash" not in reply
+
+
+def test_a_large_plan_leaves_a_fixed_number_of_comments_whatever_its_progress(
+    gh: Harness,
+) -> None:
+    def noise(i: int) -> str:  # text that compresses badly, so the plan data is large
+        digest = b"".join(hashlib.sha512(f"{i}:{j}".encode()).digest() for j in range(11))
+        return base64.b64encode(digest).decode()
+
+    items = "\n".join(f"- [ ] Deliverable {i}: {noise(i)}" for i in range(60))
+    issue, preview = gh.open_issue(f"{TRIGGER}\n## Work\n{items}", max_issues="60")
+    number = issue["number"]
+    assert preview.outputs["status"] == "pending", preview.log
+    after_preview = len(gh.bot_comments(number))
+    assert after_preview >= 2  # the plan needs continuation comments
+    confirmed = gh.comment(number, f"{TRIGGER} confirm", max_issues="60")
+    assert confirmed.outputs["status"] == "completed", confirmed.log
+    # Six progress checkpoints edit the run's comment: only the one run comment is new.
+    assert len(gh.bot_comments(number)) == after_preview + 1
+    status = gh.comment(number, f"{TRIGGER} status {confirmed.outputs['run-id']}")
+    assert status.outputs["status"] == "completed"
+    assert gh.last_reply(number).count("🟢 open") == 60
