@@ -34,6 +34,7 @@ def cell(text: str, limit: int = 120) -> str:
     flat = " ".join(text.split())
     if len(flat) > limit:
         flat = flat[: limit - 1].rstrip() + "…"
+    # Neutralized after flattening and cutting: either can re-pair backticks into new spans.
     return neutralize(flat).replace("|", "\\|")
 
 
@@ -178,13 +179,15 @@ def render_summary(run: RunState, view: View) -> str:
     parts = [f"### {headline}", counts, listing]
     if run.skipped:
         rows = "\n".join(
-            f"- {cell(s.title)}: {cell(s.reason, 200)}"
+            neutralize(f"- {cell(s.title)}: {cell(s.reason, 200)}")  # again: joins re-pair spans
             + (f" (#{s.existing})" if s.existing else "")
             for s in run.skipped
         )
         parts.append(details(f"Skipped ({len(run.skipped)})", rows))
     if run.failed:
-        rows = "\n".join(f"- {cell(s.title)}: {cell(s.reason, 300)}" for s in run.failed)
+        rows = "\n".join(
+            neutralize(f"- {cell(s.title)}: {cell(s.reason, 300)}") for s in run.failed
+        )
         parts.append(details(f"Not created ({len(run.failed)})", rows, open_=True))
     parts.extend(_notes(run))
     if run.status in ("completed", "partial") and run.created:

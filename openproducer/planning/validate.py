@@ -185,7 +185,7 @@ def clean_title(raw: str, *, body: str, position: int) -> str:
 
 
 def one_line(text: str) -> str:
-    return " ".join(neutralize(text).split())
+    return neutralize(" ".join(neutralize(text).split()))  # joining lines re-pairs backticks
 
 
 def clip(text: str, limit: int, *, suffix: str = "…") -> str:
@@ -210,7 +210,8 @@ def unique_titles(titles: Sequence[str]) -> list[str]:
 
 
 def clean_body(body: str) -> str:
-    return clip(neutralize(body).strip(), MAX_BODY, suffix=TRUNCATED_BODY)
+    # Again after the cut: a removed closing backtick can make an earlier mention live.
+    return neutralize(clip(neutralize(body).strip(), MAX_BODY, suffix=TRUNCATED_BODY))
 
 
 def _body_notes(drafts: Sequence[_Draft]) -> list[str]:
