@@ -15,16 +15,12 @@ both multiplied by S, so the ratio between them, and therefore the hits, stay as
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import sys
 import tempfile
 import time
-from pathlib import Path
 
-from openproducer.action import main as action_main
-from openproducer.demo import action_env, event_payload
+from common import add_repo, spawn
+
 from openproducer.sandbox import GitHubEmulator
 
 REPO = "bench/specs"
@@ -51,32 +47,19 @@ def run_once(count: int, *, scale: float, latency: float) -> dict[str, float]:
         ) as emu,
         tempfile.TemporaryDirectory() as tmp,
     ):
-        repository = emu.add_repo(REPO)
-        sender = emu.add_user("alice")
-        emu.set_permission(REPO, "alice", "write")
-        issue = emu.create_issue(REPO, author="alice", title="Spec", body=build_spec(count))
-        path = Path(tmp, "event.json")
-        path.write_text(
-            json.dumps(event_payload("opened", issue=issue, repository=repository, sender=sender))
-        )
-        env = action_env(
+        repository = add_repo(emu, REPO)
+        started = time.monotonic()
+        spawn(
             emu,
-            event_name="issues",
-            event_path=str(path),
-            repo=REPO,
+            repository,
+            body=build_spec(count),
             workdir=tmp,
-            token=emu.actions_token(),
             max_issues="200",
             confirmation_threshold="200",
             rate_limit_per_minute=str(int(DEFAULT_PACE * scale)),
             hourly_writes=str(int(500 * scale)),
         )
-        emu.reset_requests()
-        started = time.monotonic()
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = action_main(env)
         wall = time.monotonic() - started
-        assert code == 0
         created = len(emu.issues(REPO)) - 1
         writes = [r for r in emu.requests if r.method in ("POST", "PATCH", "PUT", "DELETE")]
         return {

@@ -11,63 +11,40 @@ one 2-issue spawn makes against the local GitHub when the repository already hol
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
-import json
 import sys
 import tempfile
 from collections import Counter
-from pathlib import Path
 
-from openproducer.action import main as action_main
-from openproducer.demo import action_env, event_payload
+from common import add_repo, spawn
+
+from openproducer.dedup import content_hash
+from openproducer.model import PlannedIssue
+from openproducer.render import render_issue_body
 from openproducer.sandbox import GitHubEmulator
 
 REPO = "bench/specs"
 BOT = "github-actions[bot]"
+EARLIER_RUN = "run_20260101_000000_AbCdEfGh"
 SPEC = (
     "@TheOpenProducerBot\n\n## Export\n- [ ] Export invoices as CSV\n- [ ] Export invoices as PDF\n"
 )
 
 
 def earlier_body(index: int) -> str:
-    """The body of an issue an earlier run created, with the footer and marker it carries."""
-    return (
-        f"Earlier work item {index}.\n\n---\n<sub>Part of #1 · item {index} of 1000 · planned by "
-        "OpenProducer run `run_20260101_000000_AbCdEfGh`</sub>\n"
-        f"<!-- openproducer:item run=run_20260101_000000_AbCdEfGh key=i{index} "
-        f"hash={index:016x} body={index:016x} -->"
+    """The body an earlier run gave its issue, footer and marker included."""
+    item = PlannedIssue(key=f"i{index}", title=f"Earlier {index}", body=f"Earlier work {index}.")
+    return render_issue_body(
+        item, parent=1, run_id=EARLIER_RUN, index=index, total=1000, content=content_hash(item)
     )
 
 
 def run_once(earlier: int) -> tuple[int, Counter[str]]:
     with GitHubEmulator() as emu, tempfile.TemporaryDirectory() as tmp:
-        repository = emu.add_repo(REPO)
-        sender = emu.add_user("alice")
-        emu.set_permission(REPO, "alice", "write")
+        repository = add_repo(emu, REPO)
         emu.create_issue(REPO, author="alice", title="Old spec", body="An older spec.")
         for index in range(earlier):
-            emu.create_issue(
-                REPO, author=BOT, title=f"Earlier item {index}", body=earlier_body(index)
-            )
-        issue = emu.create_issue(REPO, author="alice", title="Spec", body=SPEC)
-        path = Path(tmp, "event.json")
-        path.write_text(
-            json.dumps(event_payload("opened", issue=issue, repository=repository, sender=sender))
-        )
-        env = action_env(
-            emu,
-            event_name="issues",
-            event_path=str(path),
-            repo=REPO,
-            workdir=tmp,
-            token=emu.actions_token(),
-            rate_limit_per_minute="100000",
-        )
-        emu.reset_requests()
-        with contextlib.redirect_stdout(io.StringIO()):
-            code = action_main(env)
-        assert code == 0, "the spawn failed"
+            emu.create_issue(REPO, author=BOT, title=f"Earlier {index}", body=earlier_body(index))
+        spawn(emu, repository, body=SPEC, workdir=tmp, rate_limit_per_minute="100000")
         kinds = Counter(f"{r.method} {_route(r.path)}" for r in emu.requests)
         return len(emu.requests), kinds
 

@@ -20,16 +20,9 @@ from openproducer.engine import Engine, Outcome, Planner
 from openproducer.events import parse_event
 from openproducer.github import DEFAULT_API_URL, GitHubPort
 from openproducer.model import Plan, Spec
+from openproducer.safety import scrub
 
 Log = Callable[[str], None]
-
-
-def scrub(text: str, secrets: list[str]) -> str:
-    """Replace every secret (and its common encodings) in ``text``."""
-    for secret in secrets:
-        if len(secret) >= 4:
-            text = text.replace(secret, "***")
-    return text
 
 
 @dataclass(frozen=True)

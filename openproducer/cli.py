@@ -12,8 +12,9 @@ from importlib import resources
 from pathlib import Path
 
 from openproducer import OpenProducerError, UserError, __version__
-from openproducer.action import Context, make_planner, run_event, scrub
+from openproducer.action import Context, make_planner, run_event
 from openproducer.config import SECRET_INPUTS, Settings, parse_settings, read_inputs
+from openproducer.safety import scrub
 from openproducer.spec import parse_spec
 
 CLI_ENV = {  # CLI environment variable -> action input

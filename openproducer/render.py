@@ -48,7 +48,7 @@ def code(text: str) -> str:
     flat = " ".join(text.split())
     longest = max((len(run) for run in re.findall(r"`+", flat)), default=0)
     fence = "`" * (longest + 1)
-    pad = " " if flat.startswith("`") or flat.endswith("`") or longest else ""
+    pad = " " if longest else ""
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+from openproducer.dedup import content_hash
+from openproducer.model import PlannedIssue
+from openproducer.render import render_issue_body
 from tests.conftest import BOT, REPO, TRIGGER, Harness
+
+EARLIER_RUN = "run_20260101_000000_AbCdEfGh"
 
 SPEC = f"{TRIGGER}\n\n## Export\n- [ ] Export invoices as CSV\n- [ ] Export invoices as PDF\n"
 
 
 def _earlier_body(index: int) -> str:
-    return (
-        f"Earlier work item {index}.\n\n---\n<sub>Part of #1 · item {index} of 150 · planned by "
-        "OpenProducer run `run_20260101_000000_AbCdEfGh`</sub>\n"
-        f"<!-- openproducer:item run=run_20260101_000000_AbCdEfGh key=i{index} "
-        f"hash={index:016x} body={index:016x} -->"
+    """The body an earlier run gave its issue, footer and marker included."""
+    item = PlannedIssue(key=f"i{index}", title=f"Earlier {index}", body=f"Earlier work {index}.")
+    return render_issue_body(
+        item, parent=1, run_id=EARLIER_RUN, index=index, total=150, content=content_hash(item)
     )
 
 

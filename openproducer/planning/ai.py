@@ -46,6 +46,8 @@ from openproducer.planning.prompt import (
 )
 from openproducer.planning.schema import PlanAnswer, ProviderError, RawAnswer
 from openproducer.planning.validate import revalidate, validate_plan
+from openproducer.safety import SECRET_PLACEHOLDER
+from openproducer.safety import scrub as scrub_secrets
 
 PROVIDERS = ("openai", "zai", "custom", "gemini")
 OFF = ("none", "off", "offline", "false")
@@ -227,9 +229,7 @@ def fallback_note(settings: AISettings, exc: AIPlanningError) -> str:
 
 def scrub(text: str, secret: str) -> str:
     """``text`` without ``secret`` and without anything shaped like an API key."""
-    if secret:
-        text = text.replace(secret, "[redacted]")
-    return _KEY_SHAPES.sub("[redacted]", text)
+    return _KEY_SHAPES.sub(SECRET_PLACEHOLDER, scrub_secrets(text, [secret]))
 
 
 def _parse_sections(text: str) -> tuple[Section, ...]:

@@ -185,7 +185,7 @@ def clean_title(raw: str, *, body: str, position: int) -> str:
 
 
 def one_line(text: str) -> str:
-    return neutralize(" ".join(neutralize(text).split()))  # joining lines re-pairs backticks
+    return neutralize(" ".join(text.split()))  # after joining: joined lines re-pair backticks
 
 
 def clip(text: str, limit: int, *, suffix: str = "…") -> str:
