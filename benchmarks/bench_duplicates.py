@@ -33,8 +33,10 @@ SPEC = (
 def earlier_body(index: int) -> str:
     """The body an earlier run gave its issue, footer and marker included."""
     item = PlannedIssue(key=f"i{index}", title=f"Earlier {index}", body=f"Earlier work {index}.")
-    return render_issue_body(
-        item, parent=1, run_id=EARLIER_RUN, index=index, total=1000, content=content_hash(item)
+    return str(
+        render_issue_body(
+            item, parent=1, run_id=EARLIER_RUN, index=index, total=1000, content=content_hash(item)
+        )
     )
 
 

@@ -12,7 +12,7 @@ import sys
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from openproducer import ConfigError, OpenProducerError, ServiceError, UserError
 from openproducer.config import SECRET_INPUTS, Settings, parse_settings, read_inputs
@@ -20,7 +20,11 @@ from openproducer.engine import Engine, Outcome, Planner
 from openproducer.events import parse_event
 from openproducer.github import DEFAULT_API_URL, GitHubPort
 from openproducer.model import Plan, Spec
-from openproducer.safety import scrub
+from openproducer.outbound import Outbound
+from openproducer.safety import Scrubber, scrub
+
+if TYPE_CHECKING:
+    from openproducer.planning.ai import AISettings
 
 Log = Callable[[str], None]
 
@@ -63,11 +67,10 @@ class Context:
         )
 
 
-def make_planner(settings: Settings, env: Mapping[str, str]) -> Planner:
-    """The AI planner when one is configured (it falls back to the offline one), else offline."""
-    from openproducer.planning.ai import build_plan, resolve_ai_settings
+def _ai_settings(settings: Settings, env: Mapping[str, str]) -> AISettings | None:
+    from openproducer.planning.ai import resolve_ai_settings
 
-    ai = resolve_ai_settings(
+    return resolve_ai_settings(
         provider=settings.ai_provider,
         api_key=settings.ai_api_key,
         model=settings.ai_model,
@@ -75,10 +78,25 @@ def make_planner(settings: Settings, env: Mapping[str, str]) -> Planner:
         env=env,
     )
 
+
+def make_planner(settings: Settings, env: Mapping[str, str]) -> Planner:
+    """The AI planner when one is configured (it falls back to the offline one), else offline."""
+    from openproducer.planning.ai import build_plan
+
+    ai = _ai_settings(settings, env)
+
     def plan(spec: Spec, max_issues: int) -> Plan:
         return build_plan(spec, settings=ai, max_issues=max_issues)
 
     return plan
+
+
+def outbound_for(settings: Settings, env: Mapping[str, str], token: str) -> Outbound:
+    """The guard for everything written: it scrubs every secret this job can know."""
+    ai = _ai_settings(settings, env)
+    found = [token, settings.github_token, settings.ai_api_key, settings.state_secret]
+    found += [ai.api_key] if ai else []
+    return Outbound(Scrubber(tuple(dict.fromkeys(s for s in found if s))))
 
 
 def run_event(
@@ -91,8 +109,10 @@ def run_event(
     if event is None:
         log(f"Ignoring {ctx.event_name}: no issue in this event.")
         return Outcome(command="none", status="ignored")
+    outbound = outbound_for(settings, env, token)
     port = GitHubPort(
         token=token,
+        outbound=outbound,
         repo=ctx.repo,
         api_url=ctx.api_url,
         writes_per_minute=settings.rate_limit_per_minute,
@@ -107,6 +127,7 @@ def run_event(
         claim_token=f"{ctx.run_id}-{_secrets.token_hex(4)}",
         backoff=float(env.get("OPENPRODUCER_BACKOFF", "1.0")),
         hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
+        scrubber=outbound.scrubber,
     )
     try:
         return engine.handle(event)
@@ -146,12 +167,13 @@ def write_outputs(path: str, outcome: Outcome) -> None:
             handle.write(f"{name}<<{delimiter}\n{value}\n{delimiter}\n")
 
 
-def write_summary(path: str, outcome: Outcome) -> None:
+def write_summary(path: str, outcome: Outcome, outbound: Outbound) -> None:
+    """The job's step summary, through the same guard as every comment."""
     if not path:
         return
     head = f"## OpenProducer: `{outcome.command}` → {outcome.status}"
     with open(path, "a", encoding="utf-8") as handle:
-        handle.write(f"{head}\n\n{outcome.summary}\n")
+        handle.write(outbound.body(f"{head}\n\n{outcome.summary}\n"))
 
 
 def main(env: Mapping[str, str] | None = None) -> int:
@@ -182,7 +204,7 @@ def main(env: Mapping[str, str] | None = None) -> int:
         log(traceback.format_exc())
         return 2
     write_outputs(ctx.output_path, outcome)
-    write_summary(ctx.summary_path, outcome)
+    write_summary(ctx.summary_path, outcome, outbound_for(settings, env, token))
     log(
         f"Done: {outcome.command} → {outcome.status}"
         + (f" ({outcome.run_id})" if outcome.run_id else "")

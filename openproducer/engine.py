@@ -43,7 +43,7 @@ from openproducer.render import (
     render_summary,
 )
 from openproducer.replies import render_help, render_run_issues, render_unknown
-from openproducer.safety import find_keywords, neutralize, permission_at_least
+from openproducer.safety import Scrubber, find_keywords, neutralize, permission_at_least
 from openproducer.spec import parse_spec
 from openproducer.state import (
     BotComment,
@@ -92,6 +92,7 @@ class Engine:
         claim_token: str = "",
         backoff: float = 1.0,
         hourly_writes: int = 500,
+        scrubber: Scrubber | None = None,
     ) -> None:
         self.port = port
         self.settings = settings
@@ -99,6 +100,7 @@ class Engine:
         self.log = log
         self.claim_token = claim_token or new_run_id(now())[-8:]
         self.backoff = backoff
+        self.scrubber = scrubber or Scrubber()
         self._identity: str | None = None
         self._assignees: list[str] = []
         self._sender_permission = "none"  # set by the permission check of privileged commands
@@ -206,7 +208,6 @@ class Engine:
         fresh = [cid for cid in thread.rejected if f"tamper:{cid}" not in thread.notices]
         if not fresh:
             return
-        markers = "".join(f"<!-- openproducer:notice tamper:{cid} -->" for cid in fresh)
         self._reply(
             event,
             render_reply(
@@ -214,12 +215,14 @@ class Engine:
                 f"{plural(len(fresh), 'hidden state block')} in my comments here were changed by "
                 "someone else or signed with another `state-secret`, so I did not trust them. "
                 "Runs recorded there may be missing from `status`.",
-                markers,
             ),
+            hidden=[f"<!-- openproducer:notice tamper:{cid} -->" for cid in fresh],
         )
 
-    def _reply(self, event: Event, text: str) -> int:
-        return self.port.post_comment(event.issue_number, text[:COMMENT_LIMIT]).id
+    def _reply(self, event: Event, text: str, hidden: Sequence[str] = ()) -> int:
+        """Post ``text`` (cut to fit), then the bot's own hidden blocks, whole."""
+        room = COMMENT_LIMIT - sum(len(block) + 2 for block in hidden)
+        return self.port.post_comment(event.issue_number, text[:room], hidden=hidden).id
 
     # -- spawn -----------------------------------------------------------------------------
 
@@ -269,8 +272,8 @@ class Engine:
                     "re-plan it. To plan the edited spec, comment "
                     f"{code(self.settings.trigger)} on this issue (a new run), or roll back first "
                     f"with {code(f'{self.settings.trigger} rollback {run.run_id}')}.",
-                    f"<!-- openproducer:notice {notice} -->",
                 ),
+                hidden=[f"<!-- openproducer:notice {notice} -->"],
             )
         return Outcome(command="spawn", status=run.status, run_id=run.run_id)
 
@@ -296,13 +299,24 @@ class Engine:
         return spec, self._shape(self._finish_plan(spec, plan), parent=event.issue_number)
 
     def _finish_plan(self, spec: Spec, plan: Plan) -> Plan:
-        """Apply the option and input labels and the hard cap, whatever the planner did."""
+        """Apply the option and input labels and the hard cap, whatever the planner did.
+
+        Secrets an AI echoed are scrubbed here, before the plan is hashed, shown or stored.
+        """
+        scrub = self.scrubber.scrub
         extra = (*spec.options.labels, *self.settings.labels)
         issues = tuple(
-            replace(i, labels=tuple(dict.fromkeys((*i.labels, *extra))))
+            replace(
+                i,
+                title=scrub(i.title),
+                body=scrub(i.body),
+                labels=tuple(dict.fromkeys(scrub(label) for label in (*i.labels, *extra))),
+                covers=tuple(scrub(c) for c in i.covers),
+                group=scrub(i.group) if i.group else i.group,
+            )
             for i in plan.issues[: self.settings.max_issues]
         )
-        notes = plan.notes
+        notes = tuple(scrub(note) for note in plan.notes)
         if len(plan.issues) > self.settings.max_issues:
             notes += (
                 f"The plan had {len(plan.issues)} issues; only the first "
@@ -483,23 +497,22 @@ class Engine:
         The plan's data is written once: beside the text when it fits, else in continuation
         comments; a comment written later for the same plan only points to it by its sha.
         """
-        secret = self.settings.state_secret
         visible = self._render_run(run, plan, preview=preview)
-        sha, inline = encode_plan(run.run_id, plan, secret=secret, chunk=COMMENT_BUDGET)
+        sha, inline = self._plan_blocks(run.run_id, plan, chunk=COMMENT_BUDGET)
         run = replace(run, plan_sha=sha)
         homes = self._plan_homes.setdefault(sha, set())
-        room = COMMENT_BUDGET - len(visible) - len(encode_run(run, secret=secret)) - 100
+        room = COMMENT_BUDGET - len(visible) - len(self._run_block(run)) - 100
         continuation: list[str] = []
         if homes - {comment_id}:
             inline = []  # stored in another comment already
         elif sum(len(b) for b in inline) > room:
-            _, continuation = encode_plan(run.run_id, plan, secret=secret, chunk=60_000)
+            _, continuation = self._plan_blocks(run.run_id, plan, chunk=60_000)
             inline = []
-        body = "\n\n".join([visible, *inline, encode_run(run, secret=secret)])
+        hidden = [*inline, self._run_block(run)]
         if comment_id:
-            self.port.edit_comment(event.issue_number, comment_id, body)
+            self.port.edit_comment(event.issue_number, comment_id, visible, hidden=hidden)
         else:
-            comment_id = self.port.post_comment(event.issue_number, body).id
+            comment_id = self.port.post_comment(event.issue_number, visible, hidden=hidden).id
         if inline:
             homes.add(comment_id)
         for index, block in enumerate(continuation, start=1):
@@ -509,11 +522,21 @@ class Engine:
                     f"<sub>📦 Plan data for run `{run.run_id}` "
                     f"(part {index} of {len(continuation)}), kept by OpenProducer so "
                     "`confirm`, `status` and `rollback` work. Please leave this comment as it "
-                    f"is.</sub>\n\n{block}"
+                    "is.</sub>"
                 ),
+                hidden=[block],
             )
             homes.add(posted.id)
         return comment_id
+
+    def _run_block(self, run: RunState) -> str:
+        return encode_run(run, secret=self.settings.state_secret, scrub=self.scrubber.scrub)
+
+    def _plan_blocks(
+        self, run_id: str, plan: Sequence[PlannedIssue], *, chunk: int
+    ) -> tuple[str, list[str]]:
+        secret = self.settings.state_secret
+        return encode_plan(run_id, plan, secret=secret, chunk=chunk, scrub=self.scrubber.scrub)
 
     def _render_run(self, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool) -> str:
         view = View(
@@ -725,7 +748,11 @@ class Engine:
                         return found
                 try:
                     return self.port.create_issue(
-                        title=item.title, body=body, labels=item.labels, **fields
+                        title=item.title,
+                        body=body.text,
+                        hidden=(body.marker,),
+                        labels=item.labels,
+                        **fields,
                     )
                 except GitHubError as exc:
                     dropped = _drop_named_field(exc, fields)
@@ -735,7 +762,11 @@ class Engine:
                         f"GitHub refused the {dropped} (“{exc}”); issues were created without it."
                     )
                     return self.port.create_issue(
-                        title=item.title, body=body, labels=item.labels, **fields
+                        title=item.title,
+                        body=body.text,
+                        hidden=(body.marker,),
+                        labels=item.labels,
+                        **fields,
                     )
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -889,7 +920,7 @@ class Engine:
         text = render_reply(
             "🚫 Cancelled", f"Run `{run.run_id}` is cancelled; nothing was created."
         )
-        self._reply(event, text + "\n\n" + encode_run(run, secret=self.settings.state_secret))
+        self._reply(event, text, hidden=[self._run_block(run)])
         return Outcome(command="cancel", status="cancelled", run_id=run.run_id, summary=text)
 
     # -- status / rollback / help ----------------------------------------------------------
@@ -1005,7 +1036,7 @@ class Engine:
             if unlinked
             else "",
         )
-        self._reply(event, text + "\n\n" + encode_run(run, secret=self.settings.state_secret))
+        self._reply(event, text, hidden=[self._run_block(run)])
         return Outcome(
             command="rollback",
             status="rolled_back",

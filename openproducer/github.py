@@ -17,6 +17,7 @@ from requests.exceptions import RequestException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from openproducer import GitHubError
+from openproducer.outbound import Outbound
 from openproducer.safety import PERMISSION_ORDER
 
 T = TypeVar("T")
@@ -138,7 +139,11 @@ def _translated(action: str, secret: str = "") -> Iterator[None]:
 
 
 class GitHubPort:
-    """The repository operations the engine needs, with pacing and retries from PyGithub."""
+    """The repository operations the engine needs, with pacing and retries from PyGithub.
+
+    Every title, body and comment it sends passes through ``outbound`` first, so nothing the
+    bot writes can ping, carry control characters or leak a configured secret.
+    """
 
     def __init__(
         self,
@@ -150,8 +155,10 @@ class GitHubPort:
         timeout: int = 20,
         retries: int = 5,
         secondary_rate_wait: float = 60.0,
+        outbound: Outbound | None = None,
     ) -> None:
         self._token = token
+        self._out = outbound or Outbound()
         self.full_name = repo
         self._options: dict[str, Any] = {
             "auth": Auth.Token(token) if token else None,
@@ -234,15 +241,20 @@ class GitHubPort:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def post_comment(self, number: int, body: str) -> CommentInfo:
+    def post_comment(self, number: int, body: str, *, hidden: Sequence[str] = ()) -> CommentInfo:
+        """``hidden``: the bot's own blocks (state, notices), appended unchanged after ``body``."""
+        text = self._out.body(body, hidden)
         with self._translated(f"comment on #{number}"):
             self.writes += 1
-            return _comment_info(self._repo.get_issue(number).create_comment(body))
+            return _comment_info(self._repo.get_issue(number).create_comment(text))
 
-    def edit_comment(self, number: int, comment_id: int, body: str) -> None:
+    def edit_comment(
+        self, number: int, comment_id: int, body: str, *, hidden: Sequence[str] = ()
+    ) -> None:
+        text = self._out.body(body, hidden)
         with self._translated(f"edit comment {comment_id}"):
             self.writes += 1
-            self._repo.get_issue(number).get_comment(comment_id).edit(body)
+            self._repo.get_issue(number).get_comment(comment_id).edit(text)
 
     def delete_comment(self, number: int, comment_id: int) -> None:
         with self._translated(f"delete comment {comment_id}"):
@@ -265,8 +277,13 @@ class GitHubPort:
         assignees: Sequence[str] = (),
         milestone: int | None = None,
         issue_type: str | None = None,
+        hidden: Sequence[str] = (),
     ) -> IssueInfo:
-        payload: dict[str, Any] = {"title": title, "body": body}
+        """``hidden``: the item marker, appended unchanged after ``body``."""
+        title = self._out.title(title)
+        if not title:
+            raise GitHubError("An issue needs a visible title; this one has none once cleaned.")
+        payload: dict[str, Any] = {"title": title, "body": self._out.body(body, hidden)}
         if labels:
             payload["labels"] = list(labels)
         if assignees:

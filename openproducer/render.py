@@ -82,6 +82,17 @@ def duration(seconds: float) -> str:
 FOOTER_SEPARATOR = "\n\n---\n<sub>Part of #"
 
 
+@dataclass(frozen=True)
+class IssueBody:
+    """A created issue's body: ``text`` people read, and the hidden ``marker`` after it."""
+
+    text: str
+    marker: str
+
+    def __str__(self) -> str:  # the body as it is stored on GitHub
+        return f"{self.text}\n\n{self.marker}"
+
+
 def render_issue_body(
     issue: PlannedIssue,
     *,
@@ -91,19 +102,20 @@ def render_issue_body(
     total: int,
     content: str,
     blocked_by: Sequence[int] = (),
-) -> str:
-    """The created issue's body: the planned text, then a footer naming the parent and the run.
+) -> IssueBody:
+    """The planned text, then a footer naming the parent and the run, then the item marker.
 
-    The footer's hidden marker carries a hash of the text above it, so a later rollback can tell
+    The marker carries a hash of the text above the footer, so a later rollback can tell
     whether a person edited the issue.
     """
     head = neutralize(issue.body.strip()) or "_No description._"
     if blocked_by:
         head += "\n\nBlocked by " + ", ".join(f"#{n}" for n in blocked_by)
     marker = ItemMarker(run_id, issue.key, content, body_hash(head))
-    return (
+    return IssueBody(
         f"{head}{FOOTER_SEPARATOR}{parent} · item {index} of {total} · planned by "
-        f"OpenProducer run `{run_id}`</sub>\n{render_item_marker(marker)}"
+        f"OpenProducer run `{run_id}`</sub>",
+        render_item_marker(marker),
     )
 
 

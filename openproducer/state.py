@@ -22,7 +22,7 @@ import json
 import re
 import textwrap
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -116,7 +116,23 @@ def sign(data: str, secret: str) -> str:
     return hashlib.sha256(data.encode()).hexdigest()
 
 
-def _pack(payload: dict[str, Any]) -> str:
+Scrub = Callable[[str], str]
+
+
+def _scrubbed(value: Any, scrub: Scrub) -> Any:
+    """Every string in a JSON value passed through ``scrub`` (keys and numbers stay)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, list):
+        return [_scrubbed(v, scrub) for v in value]
+    if isinstance(value, dict):
+        return {k: _scrubbed(v, scrub) for k, v in value.items()}
+    return value
+
+
+def _pack(payload: dict[str, Any], scrub: Scrub | None = None) -> str:
+    # Secrets go before compressing: nothing can find them in the encoded block afterwards.
+    payload = _scrubbed(payload, scrub) if scrub else payload
     raw = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
     return base64.b64encode(zlib.compress(raw, 9)).decode()
 
@@ -129,10 +145,17 @@ def _unpack(data: str) -> dict[str, Any]:
 
 
 def encode_blocks(
-    *, kind: str, run_id: str, payload: dict[str, Any], secret: str, seq: int = 0, chunk: int
+    *,
+    kind: str,
+    run_id: str,
+    payload: dict[str, Any],
+    secret: str,
+    seq: int = 0,
+    chunk: int,
+    scrub: Scrub | None = None,
 ) -> list[str]:
     """One or more blocks of at most ``chunk`` characters of data each."""
-    data = _pack(payload)
+    data = _pack(payload, scrub)
     pieces = [data[i : i + chunk] for i in range(0, len(data), chunk)] or [""]
     blocks = []
     for index, piece in enumerate(pieces, start=1):
@@ -146,22 +169,33 @@ def encode_blocks(
     return blocks
 
 
-def encode_run(run: RunState, *, secret: str) -> str:
+def encode_run(run: RunState, *, secret: str, scrub: Scrub | None = None) -> str:
     payload = _run_to_json(run)
     return encode_blocks(
-        kind="run", run_id=run.run_id, payload=payload, secret=secret, seq=run.seq, chunk=1 << 20
+        kind="run",
+        run_id=run.run_id,
+        payload=payload,
+        secret=secret,
+        seq=run.seq,
+        chunk=1 << 20,
+        scrub=scrub,
     )[0]
 
 
 def encode_plan(
-    run_id: str, issues: Sequence[PlannedIssue], *, secret: str, chunk: int
+    run_id: str,
+    issues: Sequence[PlannedIssue],
+    *,
+    secret: str,
+    chunk: int,
+    scrub: Scrub | None = None,
 ) -> tuple[str, list[str]]:
     """(plan sha, blocks): the sha names the plan so a run block can point to it."""
     payload = {"v": SCHEMA_VERSION, "issues": [_issue_to_json(i) for i in issues]}
     sha = plan_sha(issues)
     payload["sha"] = sha
     return sha, encode_blocks(
-        kind="plan", run_id=run_id, payload=payload, secret=secret, chunk=chunk
+        kind="plan", run_id=run_id, payload=payload, secret=secret, chunk=chunk, scrub=scrub
     )
 
 

@@ -15,8 +15,10 @@ SPEC = f"{TRIGGER}\n\n## Export\n- [ ] Export invoices as CSV\n- [ ] Export invo
 def _earlier_body(index: int) -> str:
     """The body an earlier run gave its issue, footer and marker included."""
     item = PlannedIssue(key=f"i{index}", title=f"Earlier {index}", body=f"Earlier work {index}.")
-    return render_issue_body(
-        item, parent=1, run_id=EARLIER_RUN, index=index, total=150, content=content_hash(item)
+    return str(
+        render_issue_body(
+            item, parent=1, run_id=EARLIER_RUN, index=index, total=150, content=content_hash(item)
+        )
     )
 
 

@@ -5,7 +5,9 @@ enforced here, so nothing the spec or the model says can lift them. Problems tha
 repaired are repaired and reported in `Plan.notes`; a plan left with no issues is an error.
 
 - at most ``max_issues`` issues (extra ones are cut, with a note), keys "1", "2", ... in order;
-- titles: one line, non-empty, at most 256 characters, unique ignoring case;
+- titles: one visible line (no controls or bidirectional overrides), at most 256 characters,
+  unique ignoring case; a title with nothing visible is taken from the body's first line;
+- bodies: no control or bidirectional formatting characters (tabs and newlines stay);
 - bodies: at most 60 000 characters, leaving room for the footer the engine adds
   (GitHub rejects issue bodies over 65 536 characters);
 - dependencies: only on EARLIER issues, which also rules out cycles; others are dropped;
@@ -21,7 +23,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from openproducer import AIPlanningError, PlanError
+from openproducer import AIPlanningError, PlanError, safety
 from openproducer.model import Plan, PlannedIssue, Section
 from openproducer.planning.schema import IssueDraft
 from openproducer.safety import neutralize
@@ -178,14 +180,15 @@ def _cut(dep: str, *, kept: int, proposed: int) -> bool:
 def clean_title(raw: str, *, body: str, position: int) -> str:
     """One line, no Markdown heading marks, neutralized, non-empty, at most 256 characters."""
     title = one_line(raw).lstrip("#").strip()
-    if not title:
-        first = next((line for line in body.splitlines() if line.strip("#-*> \t")), "")
-        title = one_line(first).strip("#-*> \t") or f"Issue {position}"
+    if not safety.is_visible(title):
+        lines = (one_line(line).strip("#-*> \t") for line in body.splitlines())
+        title = next((line for line in lines if safety.is_visible(line)), f"Issue {position}")
     return clip(title, MAX_TITLE)
 
 
 def one_line(text: str) -> str:
-    return neutralize(" ".join(text.split()))  # after joining: joined lines re-pair backticks
+    """One visible line, neutralized after joining (joined lines can re-pair backticks)."""
+    return neutralize(safety.clean_title(text))
 
 
 def clip(text: str, limit: int, *, suffix: str = "…") -> str:
@@ -211,11 +214,16 @@ def unique_titles(titles: Sequence[str]) -> list[str]:
 
 def clean_body(body: str) -> str:
     # Again after the cut: a removed closing backtick can make an earlier mention live.
-    return neutralize(clip(neutralize(body).strip(), MAX_BODY, suffix=TRUNCATED_BODY))
+    text = neutralize(safety.clean_body(body)).strip()
+    return neutralize(clip(text, MAX_BODY, suffix=TRUNCATED_BODY))
 
 
 def _body_notes(drafts: Sequence[_Draft]) -> list[str]:
-    long = [str(i) for i, d in _num(drafts) if len(neutralize(d.body).strip()) > MAX_BODY]
+    long = [
+        str(i)
+        for i, d in _num(drafts)
+        if len(neutralize(safety.clean_body(d.body)).strip()) > MAX_BODY
+    ]
     if not long:
         return []
     return [f"Shortened the body of issue(s) {', '.join(long)} to {MAX_BODY} characters."]
