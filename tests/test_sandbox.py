@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 import requests
-from github import Auth, Github, GithubException
+from github import Auth, Github, GithubException, GithubRetry
+from github.GithubException import RateLimitExceededExceedsMaxWait
 
 from openproducer.sandbox import Fault, GitHubEmulator
 from tests.openapi_check import load_spec, response_schema, validate
@@ -684,6 +685,36 @@ def test_secondary_rate_limit() -> None:
         )
         assert emu.secondary_limit_hits == 1
         assert len(emu.issues(REPO)) == 4
+
+
+def test_primary_rate_limit_is_enforced_when_asked_and_resets() -> None:
+    with GitHubEmulator(primary_limit=3) as emu:
+        emu.add_repo(REPO)
+        token = emu.actions_token()
+        answers = [call(emu, "GET", f"/repos/{REPO}/issues", token=token) for _ in range(3)]
+        assert [a.status for a in answers] == [200, 200, 200]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+        limited = call(emu, "POST", f"/repos/{REPO}/issues", token=token, body={"title": "x"})
+        assert limited.status == 403
+        assert limited.body["message"].startswith("API rate limit exceeded for installation ID")
+        assert limited.headers["X-RateLimit-Remaining"] == "0"
+        assert int(limited.headers["X-RateLimit-Reset"]) > time.time() + 3000
+        assert emu.issues(REPO) == []  # refused: nothing happened
+        assert call(emu, "GET", "/rate_limit", token=token).status == 200  # never counted
+        # PyGithub reads it as GitHub's primary limit, and says it cannot wait that long.
+        gh = Github(
+            base_url=emu.base_url,
+            auth=Auth.Token(token),
+            seconds_between_requests=None,
+            lazy=True,
+            retry=GithubRetry(total=2, max_rate_limit_wait=5),
+        )
+        with pytest.raises(RateLimitExceededExceedsMaxWait) as raised:
+            list(gh.get_repo(REPO).get_issues())
+        assert raised.value.status == 403 and raised.value.wait > 3000
+        emu.reset_primary_limit()
+        assert call(emu, "GET", f"/repos/{REPO}/issues", token=token).status == 200
+        assert call(emu, "GET", f"/repos/{REPO}", token=emu.token_for("octo")).status == 200
 
 
 def test_concurrent_creates_get_distinct_numbers(emu: GitHubEmulator) -> None:

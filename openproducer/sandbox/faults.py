@@ -14,6 +14,12 @@ SECONDARY_LIMIT_MESSAGE = (
     "You have exceeded a secondary rate limit. Please wait a few minutes before you try again. "
     "If you reach out to GitHub Support for help, please include the request ID {request_id}."
 )
+# GitHub's words when the primary (hourly) limit is used up; PyGithub recognises them.
+# https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-primary-rate-limit
+PRIMARY_LIMIT_MESSAGE = (
+    "API rate limit exceeded for {who}. If you reach out to GitHub Support for help, please "
+    "include the request ID {request_id}."
+)
 WRITE_METHODS = frozenset({"POST", "PATCH", "PUT", "DELETE"})
 
 
@@ -114,13 +120,32 @@ class RateCounter:
         self._lock = threading.Lock()
         self._used: dict[str, tuple[float, int]] = {}  # identity -> (window start, used)
 
-    def spend(self, identity: str, cost: int = 1) -> tuple[int, int]:
-        """Count a request; (used, reset epoch seconds) for this identity's current hour."""
+    def spend(self, identity: str, cost: int = 1, *, limit: int | None = None) -> tuple[int, int]:
+        """Count a request; (used, reset epoch seconds) for this identity's current hour.
+
+        With ``limit``, a request that would go past it is not counted and `LimitReached` is
+        raised instead.
+        """
         with self._lock:
             now = self._clock()
             start, used = self._used.get(identity, (now, 0))
             if now >= start + 3600:
                 start, used = now, 0
+            if limit is not None and cost and used + cost > limit:
+                self._used[identity] = (start, used)
+                raise LimitReached(used, int(start + 3600))
             used += cost
             self._used[identity] = (start, used)
             return used, int(start + 3600)
+
+    def reset(self) -> None:
+        """Start every identity's hour afresh, as if the reset time had passed."""
+        with self._lock:
+            self._used.clear()
+
+
+class LimitReached(Exception):
+    def __init__(self, used: int, reset: int) -> None:
+        super().__init__(f"primary rate limit reached ({used} used, resets at {reset})")
+        self.used = used
+        self.reset = reset

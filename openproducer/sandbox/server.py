@@ -24,10 +24,12 @@ from urllib.parse import parse_qsl
 
 from .errors import ApiError
 from .faults import (
+    PRIMARY_LIMIT_MESSAGE,
     SECONDARY_LIMIT_MESSAGE,
     WRITE_METHODS,
     Fault,
     FaultQueue,
+    LimitReached,
     RateCounter,
     SecondaryLimiter,
 )
@@ -67,12 +69,15 @@ class GitHubEmulator:
         latency: float = 0.0,
         secondary_limit_per_minute: int | None = None,
         secondary_limit_per_hour: int | None = None,
+        primary_limit: int | None = None,
         sub_issues: bool = True,
         dependencies: bool = True,
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.latency = latency
+        # Requests an hour per identity, enforced as GitHub does (None: reported, not enforced).
+        self.primary_limit = primary_limit
         # Not `self.sub_issues`: that name is the inspection method.
         self.sub_issues_enabled = sub_issues
         self.dependencies_enabled = dependencies
@@ -233,6 +238,10 @@ class GitHubEmulator:
             issue = self.store.issue(self.store.repo(full_name), number)
             return [self._render.issue(i) for i in self.store.blockers(issue)]
 
+    def reset_primary_limit(self) -> None:
+        """Let the hour pass: every identity has its whole primary limit again."""
+        self._rates.reset()
+
     def reset_requests(self) -> None:
         with self._records_lock:
             self.requests.clear()
@@ -336,27 +345,42 @@ class GitHubEmulator:
 
     def _rate_identity(self, actor: Actor) -> tuple[str, int]:
         if actor.user is None:
-            return "anonymous", RATE_LIMITS["anonymous"]
-        if actor.installation:
-            return "installation", RATE_LIMITS["installation"]
-        return actor.user.login.lower(), RATE_LIMITS["user"]
+            identity, limit = "anonymous", RATE_LIMITS["anonymous"]
+        elif actor.installation:
+            identity, limit = "installation", RATE_LIMITS["installation"]
+        else:
+            identity, limit = actor.user.login.lower(), RATE_LIMITS["user"]
+        return identity, min(limit, self.primary_limit or limit)
 
     def _rate_headers(self, actor: Actor, *, counted: bool) -> dict[str, str]:
-        """X-RateLimit-* headers; the primary limit is reported, never enforced."""
+        """X-RateLimit-* headers; past ``primary_limit`` (when set) a 403 as GitHub sends it."""
         identity, limit = self._rate_identity(actor)
-        used, reset = self._rates.spend(identity, 1 if counted else 0)
-        return {
-            "X-RateLimit-Limit": str(limit),
-            "X-RateLimit-Remaining": str(max(limit - used, 0)),
-            "X-RateLimit-Reset": str(reset),
-            "X-RateLimit-Used": str(used),
-            "X-RateLimit-Resource": "core",
-        }
+        enforced = limit if self.primary_limit is not None else None
+        try:
+            used, reset = self._rates.spend(identity, 1 if counted else 0, limit=enforced)
+        except LimitReached as reached:
+            user_id = actor.user.id if actor.user else 0
+            who = f"installation ID {user_id}" if actor.installation else f"user ID {user_id}"
+            message = PRIMARY_LIMIT_MESSAGE.format(who=who, request_id=secrets.token_hex(8).upper())
+            raise ApiError(
+                403, message, headers=_limit_headers(limit, reached.used, reached.reset)
+            ) from None
+        return _limit_headers(limit, used, reset)
 
     def _rate_limit_body(self, actor: Actor) -> Json:
         identity, limit = self._rate_identity(actor)
         used, reset = self._rates.spend(identity, 0)
         return build_rate_limit(limit=limit, used=used, reset=reset)
+
+
+def _limit_headers(limit: int, used: int, reset: int) -> dict[str, str]:
+    return {
+        "X-RateLimit-Limit": str(limit),
+        "X-RateLimit-Remaining": str(max(limit - used, 0)),
+        "X-RateLimit-Reset": str(reset),
+        "X-RateLimit-Used": str(used),
+        "X-RateLimit-Resource": "core",
+    }
 
 
 def _token(authorization: str | None) -> str | None:
