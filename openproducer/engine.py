@@ -12,7 +12,7 @@ import functools
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
@@ -62,6 +62,13 @@ COMMENT_LIMIT = 65_536  # characters; https://docs.github.com/en/rest/issues/com
 COMMENT_BUDGET = 65_000
 MAX_SPEC_BYTES = 256 * 1024
 PROGRESS_EVERY = 10
+# The lease of a creating run: its job saves progress at least every HEARTBEAT seconds and
+# stops by itself when it has not managed to for SELF_STOP seconds, so a run whose state was
+# not updated for STALE_AFTER has no job left and `confirm` may resume it.
+HEARTBEAT = 300.0
+SELF_STOP = 1200.0
+STALE_AFTER = timedelta(minutes=30)
+RATE_RESERVE = 15  # requests kept back so a run that stops can still record where it is
 PRIVILEGED = ("spawn", "confirm", "cancel", "rollback")
 
 
@@ -382,7 +389,7 @@ class Engine:
             self._post_run(event, run, plan.issues, preview=True)
             self.log(f"Run {run.run_id}: preview of {len(plan.issues)} issues posted.")
             return self._outcome("spawn", run, plan.issues)
-        run = replace(run, status="creating", claim=self.claim_token)
+        run = replace(run, status="creating", claim=self.claim_token, updated_at=iso(now()))
         comment_id = self._post_run(event, run, plan.issues, preview=False)
         run = replace(run, comment_id=comment_id)
         return self._execute(event, run, plan.issues, resume=False)
@@ -581,16 +588,14 @@ class Engine:
         )
         done = run.created_keys | {s.key for s in run.skipped}
         budget = self._write_budget()
+        saved = time.monotonic()  # when the run's state was last written
+        stopped = False  # stopped early for a reason `confirm` can resume from
         for index, item in enumerate(plan, start=1):
             if item.key in done:
                 continue
-            if self.port.writes + 2 + len(item.depends_on) > budget:
-                run = self._note(
-                    run,
-                    "GitHub allows about 500 writes an hour; this run used "
-                    f"its share. Comment `{self._confirm_command(run)}` in an "
-                    "hour to create the rest.",
-                )
+            reason = self._stop_reason(run, item, budget=budget, saved=saved)
+            if reason:
+                run, stopped = self._note(run, reason), True
                 break
             try:
                 found = marked.get(item.key)
@@ -602,21 +607,50 @@ class Engine:
                         f"GitHub stopped accepting new issues ({exc}). Comment "
                         f"`{self._confirm_command(run)}` later to create the rest.",
                     )
+                    stopped = True
                     break
                 failed = SkippedIssue(item.key, item.title, str(exc))
                 run = replace(run, failed=(*run.failed, failed))
                 continue
             record = self._link(run, item, info, links)
             run = replace(run, created=(*run.created, record))
-            if len(run.created) % PROGRESS_EVERY == 0:
+            if len(run.created) % PROGRESS_EVERY == 0 or time.monotonic() - saved > HEARTBEAT:
                 run = self._checkpoint(event, run, plan)
+                saved = time.monotonic()
         run = replace(run, notes=run.notes + tuple(links.notes))
         remaining = len(plan) - len(run.created) - len(run.skipped)
-        status = "completed" if remaining == 0 else ("partial" if run.created else "failed")
+        resumable = run.created or stopped
+        status = "completed" if remaining == 0 else ("partial" if resumable else "failed")
         run = replace(run, status=status, finished_at=iso(now()))
         run = self._checkpoint(event, run, plan)
         self.log(f"Run {run.run_id}: {status}, created {len(run.created)} of {len(plan)} planned.")
         return self._outcome("spawn", run, plan)
+
+    def _stop_reason(
+        self, run: RunState, item: PlannedIssue, *, budget: int, saved: float
+    ) -> str | None:
+        """Why the run must stop before creating ``item`` (then `confirm` resumes it), if so."""
+        confirm = self._confirm_command(run)
+        needed = 2 + len(item.depends_on)
+        if self.port.writes + needed > budget:
+            return (
+                "GitHub allows about 500 writes an hour; this run used its share. "
+                f"Comment `{confirm}` in an hour to create the rest."
+            )
+        left, reset = self.port.rate_left()
+        if left < RATE_RESERVE + needed:
+            at = datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
+            return (
+                f"This token has {left} GitHub requests left this hour, so I stopped while I "
+                f"could still record the run. The limit resets at {at}; comment `{confirm}` "
+                "after that to create the rest."
+            )
+        if time.monotonic() - saved > SELF_STOP:
+            return (
+                f"I could not save this run's progress for {int(SELF_STOP // 60)} minutes, so I "
+                f"stopped to stay safe. Comment `{confirm}` to create the rest."
+            )
+        return None
 
     def _confirm_command(self, run: RunState) -> str:
         return f"{self.settings.trigger} confirm {run.run_id}"
@@ -860,7 +894,14 @@ class Engine:
             self.log(f"Another job is already creating {run.run_id}; leaving it to that job.")
             return Outcome(command="confirm", status="creating", run_id=run.run_id)
         claimed = replace(claimed, comment_id=comment_id)
-        outcome = self._execute(event, claimed, plan, resume=run.status == "partial")
+        if run.status == "creating":
+            claimed = self._note(
+                claimed,
+                f"Resumed by {code(event.sender)}: the job creating this run stopped without "
+                f"finishing (no progress since {_clock_time(run.updated_at)}).",
+            )
+        resume = run.status in ("partial", "creating")
+        outcome = self._execute(event, claimed, plan, resume=resume)
         return replace(outcome, command="confirm")
 
     def _decision_blocked(self, event: Event, verb: str, run: RunState) -> Outcome | None:
@@ -868,15 +909,23 @@ class Engine:
             "cancelled": f"Run `{run.run_id}` was cancelled, so nothing will be created. "
             f"Mention me again to plan a new run.",
             "completed": f"Run `{run.run_id}` already created its issues.",
-            "creating": f"Run `{run.run_id}` is being created right now.",
+            "creating": f"Run `{run.run_id}` is being created right now"
+            + (
+                f" (last progress at {_clock_time(run.updated_at)}; if its job has stopped, "
+                f"`confirm` resumes it from {_clock_time(run.updated_at, STALE_AFTER)})."
+                if run.updated_at
+                else "."
+            ),
             "rolled_back": f"Run `{run.run_id}` was rolled back.",
             "failed": f"Run `{run.run_id}` failed; mention me again to plan a new run.",
         }
-        if verb == "cancel" and run.status == "partial":
+        if verb == "cancel" and run.status == "partial" and run.created:
             messages["partial"] = (
                 f"Run `{run.run_id}` already created some issues; use "
                 f"{code(f'{self.settings.trigger} rollback {run.run_id}')}."
             )
+        if verb == "confirm" and _stale(run):
+            del messages["creating"]  # its job is gone: this confirm takes it over
         if run.status in messages:
             link = f" ([run comment]({run.comment_url}))" if run.comment_url else ""
             return self._answer(
@@ -1071,6 +1120,17 @@ class Engine:
         text = render_unknown(command.argument, trigger=self.settings.trigger)
         self._reply(event, text)
         return Outcome(command="unknown", status="ok", summary=text)
+
+
+def _stale(run: RunState) -> bool:
+    """A creating run whose job is gone: no progress for longer than the lease allows."""
+    if run.status != "creating" or not run.updated_at:
+        return False
+    return now() - parse_iso(run.updated_at) > STALE_AFTER
+
+
+def _clock_time(moment: str, later: timedelta = timedelta(0)) -> str:
+    return (parse_iso(moment) + later).strftime("%H:%M UTC")
 
 
 def _already_linked(exc: GitHubError) -> bool:

@@ -212,6 +212,15 @@ class GitHubPort:
                 return role
             return str(self._repo.get_collaborator_permission(login))
 
+    def rate_left(self) -> tuple[int, int]:
+        """(requests left this hour, reset time in epoch seconds) from GitHub's last answer.
+
+        https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#checking-the-status-of-your-rate-limit
+        """
+        with self._translated("read the rate limit"):
+            remaining, _ = self._gh.rate_limiting
+            return int(remaining), int(self._gh.rate_limiting_resettime)
+
     # -- reads ---------------------------------------------------------------------------------
 
     def issue(self, number: int) -> IssueInfo:
