@@ -30,6 +30,7 @@ from openproducer.hierarchy import (
     label_color,
 )
 from openproducer.model import Plan, PlannedIssue, Spec
+from openproducer.recovery import Rebuilt, parse_run_time, runs_from_markers
 from openproducer.render import (
     View,
     code,
@@ -804,6 +805,21 @@ class Engine:
                     )
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _rebuilt(self, event: Event, thread: Thread, run_id: str = "") -> dict[str, Rebuilt]:
+        """Runs of this issue that only their issues' markers still record.
+
+        With ``run_id``, only the bot's issues created since that run started are listed.
+        """
+        since = ""
+        if run_id:
+            started = parse_run_time(run_id)
+            if started is None:
+                return {}
+            since = iso(started - timedelta(minutes=5))
+        issues = self.port.issues_by(self.identity(), since=since)
+        found = runs_from_markers(issues, parent=event.issue_number, known=thread.runs)
+        return {k: v for k, v in found.items() if not run_id or k == run_id}
+
     def _find_marked(self, run: RunState) -> dict[str, IssueInfo]:
         """The bot's issues that carry this run's marker, by plan key (the source of truth)."""
         since = iso(parse_iso(run.started_at) - timedelta(minutes=5))
@@ -980,6 +996,9 @@ class Engine:
         if wanted:
             run = thread.runs.get(wanted)
             if run is None:
+                again = self._rebuilt(event, thread, wanted).get(wanted)
+                run = again.run if again else None
+            if run is None:
                 return self._answer(
                     event,
                     "status",
@@ -988,6 +1007,8 @@ class Engine:
                 )
             live = self._find_marked(run)
             text = render_run_issues(run, live)
+            if run.run_id not in thread.runs:
+                text += f"\n\n> ℹ️ {run.notes[0]}"
             self._reply(event, text)
             return Outcome(
                 command="status",
@@ -996,6 +1017,8 @@ class Engine:
                 summary=text,
                 created=tuple(c.number for c in run.created),
             )
+        rebuilt = self._rebuilt(event, thread)
+        runs = sorted([*runs, *(r.run for r in rebuilt.values())], key=lambda r: r.started_at)
         if not runs:
             return self._answer(
                 event,
@@ -1004,8 +1027,17 @@ class Engine:
                 f"Mention {code(self.settings.trigger)} in an issue with a spec.",
             )
         planned = {r.run_id: len(thread.plan_for(r)) for r in runs}
+        planned.update({run_id: r.planned for run_id, r in rebuilt.items()})
         text = render_reply(
-            f"📋 Runs in this issue ({len(runs)})", render_runs_table(runs, planned=planned)
+            f"📋 Runs in this issue ({len(runs)})",
+            render_runs_table(runs, planned=planned),
+            (
+                f"ℹ️ I rebuilt {plural(len(rebuilt), 'run')} ("
+                + ", ".join(f"`{run_id}`" for run_id in rebuilt)
+                + ") from the markers of the issues they created: their state comments are gone."
+            )
+            if rebuilt
+            else "",
         )
         self._reply(event, text)
         return Outcome(command="status", status="ok", summary=text)
@@ -1016,6 +1048,12 @@ class Engine:
             candidates = [
                 r for r in thread.runs.values() if set(c.number for c in r.created) - set(r.closed)
             ]
+            if not candidates:  # the state comments may be gone: the markers still tell
+                rebuilt = self._rebuilt(event, thread).values()
+                candidates = sorted(
+                    (r.run for r in rebuilt if r.run.status != "rolled_back"),
+                    key=lambda r: r.started_at,
+                )
             if not candidates:
                 return self._answer(
                     event,
@@ -1026,6 +1064,9 @@ class Engine:
             run = candidates[-1]
         else:
             found = thread.runs.get(wanted)
+            if found is None:
+                again = self._rebuilt(event, thread, wanted).get(wanted)
+                found = again.run if again else None
             if found is None:
                 return self._answer(
                     event,
@@ -1070,6 +1111,7 @@ class Engine:
         )
         text = render_reply(
             f"↩️ Rolled back run `{run.run_id}`",
+            f"ℹ️ {run.notes[0]}" if not run.comment_id and run.notes else "",
             _issue_list("Closed as not planned", closed),
             _issue_list("Already closed by someone else", already),
             _issue_list(

@@ -282,9 +282,10 @@ def render_runs_table(runs: Sequence[RunState], *, planned: Mapping[str, int]) -
     for run in runs:
         link = f"[`{run.run_id}`]({run.comment_url})" if run.comment_url else f"`{run.run_id}`"
         started = run.started_at.replace("T", " ").removesuffix("Z")
+        asked = code(run.requester) if run.requester else "–"
         rows.append(
             f"| {link} | {STATUS_ICONS.get(run.status, '')} {run.status.replace('_', ' ')} | "
-            f"{code(run.requester)} | {planned.get(run.run_id, 0)} | {len(run.created)} | "
+            f"{asked} | {planned.get(run.run_id, 0)} | {len(run.created)} | "
             f"{len(run.skipped)} | {len(run.closed)} | {started} UTC | {_run_duration(run)} |"
         )
     return "\n".join(rows)

@@ -69,9 +69,10 @@ def render_run_issues(run: RunState, live: Mapping[str, IssueInfo]) -> str:
         rows.append(f"| {index} | #{created.number} {cell(created.title, 100)} | {state} |")
     open_count = sum(1 for c in run.created if (i := live.get(c.key)) and i.state == "open")
     link = f" · [run comment]({run.comment_url})" if run.comment_url else ""
+    asked = code(run.requester) if run.requester else "someone"
     return render_reply(
         f"{STATUS_ICONS.get(run.status, '')} Run `{run.run_id}`: {run.status.replace('_', ' ')}",
         f"{len(run.created)} created · {open_count} open · {len(run.skipped)} skipped · "
-        f"requested by {code(run.requester)} at {run.started_at.replace('T', ' ')}{link}",
+        f"requested by {asked} at {run.started_at.replace('T', ' ')}{link}",
         "\n".join(rows) if run.created else "This run created no issues.",
     )

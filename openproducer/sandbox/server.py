@@ -196,6 +196,12 @@ class GitHubEmulator:
             comment = self.store.comment(self.store.repo(full_name), comment_id)
             return self._render.comment(self.store.edit_comment(comment, body))
 
+    def delete_comment(self, full_name: str, comment_id: int) -> None:
+        """What a moderator deleting a comment does, without permission checks."""
+        with self.store.lock:
+            repo = self.store.repo(full_name)
+            self.store.delete_comment(repo, self.store.comment(repo, comment_id))
+
     def edit_issue(self, full_name: str, number: int, **fields: Any) -> Json:
         """PATCH semantics without permission checks; `actor=` names who closes (default owner);
         `locked=True` locks the issue."""
