@@ -135,9 +135,11 @@ class Engine:
             return self._ignore("No trigger in this event; nothing to do.")
         if event.sender_is_bot and event.sender.lower() not in self.settings.allowed_bots:
             return self._ignore(f"Ignoring an event from the bot account {event.sender}.")
-        if event.sender.lower() == self.identity().lower():
+        terminal = event.origin == "terminal"  # typed by a person, not written by the bot
+        if not terminal and event.sender.lower() == self.identity().lower():
             return self._ignore("Ignoring my own comment or issue.")
-        self._react(event)
+        if not terminal:
+            self._react(event)
         if command.verb in PRIVILEGED:
             refusal = self._refuse_unless_allowed(event, command)
             if refusal:

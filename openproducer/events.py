@@ -60,6 +60,10 @@ class Event:
     comment_id: int | None = None
     comment_body: str = ""
     comment_author: str = ""
+    # "webhook" for GitHub's deliveries; "terminal" for a person running the CLI, whose
+    # commands are not in a comment (no reaction) and may come from the token's own user.
+    origin: str = "webhook"
+    nonce: str = ""  # a terminal command's own id: it names the run it starts
 
     @property
     def supported(self) -> bool:
@@ -68,6 +72,8 @@ class Event:
     @property
     def trigger_key(self) -> str:
         """Names the event that starts a run, so a re-run of the same job resumes that run."""
+        if self.nonce:
+            return f"terminal:{self.nonce}"
         if self.comment_id is not None:
             return f"comment:{self.comment_id}"
         return f"issue:{self.issue_id}"
