@@ -47,7 +47,3 @@ class AIPlanningError(ServiceError):
 
 class PlanError(OpenProducerError):
     """A plan cannot be built or does not pass validation."""
-
-
-class StateError(OpenProducerError):
-    """A hidden state block is malformed or cannot be trusted."""

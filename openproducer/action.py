@@ -16,9 +16,10 @@ from typing import TYPE_CHECKING, Any
 
 from openproducer import ConfigError, OpenProducerError, ServiceError, UserError
 from openproducer.config import SECRET_INPUTS, Settings, parse_settings, read_inputs
-from openproducer.engine import Engine, Outcome, Planner
+from openproducer.engine import Engine
 from openproducer.events import parse_event
 from openproducer.github import DEFAULT_API_URL, GitHubPort
+from openproducer.handlers.turn import Outcome, Planner
 from openproducer.model import Plan, Spec
 from openproducer.outbound import Outbound
 from openproducer.safety import Scrubber, scrub

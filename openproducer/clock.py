@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import secrets
 import string
+import time
 from datetime import UTC, datetime
+from typing import Protocol
 
 _ALPHABET = string.ascii_letters + string.digits
 FORMAT = "%Y-%m-%dT%H:%M:%SZ"
@@ -12,6 +14,22 @@ FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
 def now() -> datetime:
     return datetime.now(UTC)
+
+
+class Clock(Protocol):
+    """Time as the handlers see it: wall-clock UTC, and a monotonic clock for durations."""
+
+    def now(self) -> datetime: ...
+
+    def monotonic(self) -> float: ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return now()
+
+    def monotonic(self) -> float:
+        return time.monotonic()
 
 
 def iso(moment: datetime) -> str:

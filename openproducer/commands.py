@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Literal
 
 from openproducer.safety import LEGACY_TRIGGER
 
-Verb = Literal["spawn", "confirm", "cancel", "status", "rollback", "help", "unknown"]
 VERBS: tuple[str, ...] = ("confirm", "cancel", "status", "rollback", "help")
-RUN_ID = re.compile(r"\brun_\d{8}_\d{6}_[A-Za-z0-9]{8}\b")
 _FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
 class Command:
-    verb: Verb
+    verb: str  # a key of `engine.COMMANDS`
     argument: str = ""  # run id, "last", or the unrecognised text
     spec_text: str | None = None  # for spawn: the text with the trigger removed in place
 
@@ -69,8 +67,8 @@ def parse_issue_body(body: str, *, trigger: str) -> Command | None:
     return Command("spawn", spec_text="\n".join(lines))
 
 
-def parse_comment(body: str, *, trigger: str) -> Command | None:
-    """A comment is for the bot only when the trigger opens it."""
+def parse_comment(body: str, *, trigger: str, verbs: Collection[str] = VERBS) -> Command | None:
+    """A comment is for the bot only when the trigger opens it; ``verbs`` are its commands."""
     stripped = body.lstrip()
     match = _trigger_pattern(trigger).match(stripped)
     if not match or not live_lines(stripped[: match.end()]):
@@ -79,8 +77,8 @@ def parse_comment(body: str, *, trigger: str) -> Command | None:
     first_line, _, remainder = rest.partition("\n")
     words = first_line.split()
     verb = words[0].lower().rstrip(".:!,") if words else ""
-    if verb in VERBS and not remainder.strip():
-        return Command(verb, argument=" ".join(words[1:3]))  # type: ignore[arg-type]
+    if verb in verbs and not remainder.strip():
+        return Command(verb, argument=" ".join(words[1:3]))
     if not rest.strip():
         return Command("spawn", spec_text=None)  # plan the issue body
     if _looks_like_spec(rest):

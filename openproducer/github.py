@@ -1,4 +1,4 @@
-"""The GitHub port, on PyGithub: the only module that imports `github`.
+"""The GitHub port on PyGithub (`ports.GitHub`): the only module that imports `github`.
 
 Every method returns plain frozen values; every PyGithub exception becomes a `GitHubError`.
 """
@@ -6,47 +6,21 @@ Every method returns plain frozen values; every PyGithub exception becomes a `Gi
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterator, Sequence
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import github
 from github import Auth, Github, GithubException, GithubRetry
 from requests.exceptions import RequestException
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-from openproducer import GitHubError
+from openproducer import GitHubError, ports
 from openproducer.outbound import Outbound
+from openproducer.ports import CommentInfo, IssueInfo
 from openproducer.safety import PERMISSION_ORDER
 
-T = TypeVar("T")
 DEFAULT_API_URL = "https://api.github.com"
-
-
-@dataclass(frozen=True)
-class IssueInfo:
-    number: int
-    id: int
-    title: str
-    body: str
-    author: str
-    state: str
-    url: str
-    comments: int = 0
-    created_at: str = ""
-    updated_at: str = ""
-    is_pull_request: bool = False
-    state_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class CommentInfo:
-    id: int
-    author: str
-    body: str
-    url: str
-    created_at: str = ""
 
 
 class PostSafeRetry(GithubRetry):
@@ -223,12 +197,6 @@ class GitHubPort:
 
     # -- reads ---------------------------------------------------------------------------------
 
-    def issue(self, number: int) -> IssueInfo:
-        with self._translated(f"read issue #{number}"):
-            issue = self._repo.get_issue(number)
-            issue.complete()  # lazy objects fetch on first use; do it inside the translation
-            return _issue_info(issue)
-
     def comments(self, number: int) -> list[CommentInfo]:
         """All comments of an issue: one request per 100 comments."""
         with self._translated(f"read the comments of #{number}"):
@@ -374,10 +342,6 @@ class GitHubPort:
                     return int(milestone.number)
         return None
 
-    def call(self, fn: Callable[[], T]) -> T:
-        """Run an arbitrary read with error translation (for callers composing reads)."""
-        with self._translated("talk to GitHub"):
-            return fn()
 
-
-__all__ = ["CommentInfo", "GitHubPort", "IssueInfo", "github"]
+def _conforms(port: GitHubPort) -> ports.GitHub:
+    return port  # mypy checks here that the adapter has every method the handlers use

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from openproducer.clock import iso
-from openproducer.github import IssueInfo
+from openproducer.ports import IssueInfo
 from openproducer.render import FOOTER_SEPARATOR, issue_head
 from openproducer.state import CreatedIssue, RunState, parse_item_marker
 

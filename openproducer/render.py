@@ -134,7 +134,6 @@ class View:
     trigger: str
     plan: Sequence[PlannedIssue]
     elapsed: float = 0.0
-    repo_url: str = ""
 
 
 def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str]) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from openproducer.config import Settings
-from openproducer.github import IssueInfo
+from openproducer.ports import IssueInfo
 from openproducer.render import STATUS_ICONS, cell, code, render_reply
 from openproducer.spec import render_option_help
 from openproducer.state import RunState

@@ -731,13 +731,3 @@ def clean_title(text: str) -> str:
     text = re.sub(r"(?:^|\s)#+\s*$", "", text)
     text = text.strip().strip("*_").strip().rstrip(":：").rstrip()
     return " ".join(text.split())
-
-
-__all__ = [
-    "KNOWN_OPTIONS",
-    "clean_title",
-    "normalize_key",
-    "parse_sections",
-    "parse_spec",
-    "render_option_help",
-]

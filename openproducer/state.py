@@ -35,9 +35,6 @@ _BLOCK = re.compile(
     r"(?P<data>[A-Za-z0-9+/=\n]*)-->"
 )
 
-ACTIVE = ("pending", "creating")
-FINAL = ("completed", "partial", "failed", "cancelled", "rolled_back")
-
 
 @dataclass(frozen=True)
 class CreatedIssue:
@@ -202,10 +199,6 @@ def encode_plan(
 def plan_sha(issues: Sequence[PlannedIssue]) -> str:
     raw = json.dumps([_issue_to_json(i) for i in issues], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(raw.encode()).hexdigest()[:16]
-
-
-def strip_blocks(text: str) -> str:
-    return _BLOCK.sub("", text).rstrip()
 
 
 # -- decoding --------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from openproducer import engine
+from openproducer import clock
 from openproducer.clock import now as real_now
 from openproducer.sandbox import Fault
 from tests.conftest import REPO, TRIGGER, Harness
@@ -83,7 +83,7 @@ def test_a_creating_run_whose_job_died_is_resumed_by_confirm_once_its_lease_ran_
     def later() -> datetime:
         return real_now() + timedelta(minutes=31)
 
-    monkeypatch.setattr(engine, "now", later)
+    monkeypatch.setattr(clock, "now", later)
     done = gh.comment(number, f"{TRIGGER} confirm")
     assert done.outputs["status"] == "completed", done.log
     _no_duplicates(gh, number, 12)

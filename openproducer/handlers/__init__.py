@@ -1,0 +1,1 @@
+"""One module per command; each handler is a function of a `Turn` (see `turn`)."""

@@ -1,0 +1,381 @@
+"""The creation loop: each planned issue exactly once, linked, with progress saved as it goes.
+
+A run can stop early and be resumed by `confirm`: before the hourly write budget or the
+token's primary rate limit runs out, and when it could not save progress for too long. Its
+lease: progress is saved at least every HEARTBEAT seconds and a job that could not save for
+SELF_STOP seconds stops by itself, so a run whose state was not updated for STALE_AFTER has no
+job left (see `decide.confirm`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from openproducer import GitHubError
+from openproducer.clock import iso, parse_iso
+from openproducer.dedup import content_hash
+from openproducer.handlers.runs import run_outcome, write_run
+from openproducer.handlers.turn import Outcome, Turn, note
+from openproducer.hierarchy import label_color
+from openproducer.model import PlannedIssue
+from openproducer.ports import IssueInfo
+from openproducer.render import code, render_issue_body
+from openproducer.state import CreatedIssue, RunState, SkippedIssue, Thread, parse_item_marker
+
+PROGRESS_EVERY = 10
+HEARTBEAT = 300.0
+SELF_STOP = 1200.0
+STALE_AFTER = timedelta(minutes=30)
+RATE_RESERVE = 15  # requests kept back so a run that stops can still record where it is
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Write requests this job may make: GitHub's hourly guidance less this thread's recent use.
+
+    Runs record their writes in their state, so the budget holds across jobs of one issue
+    (not across issues: the thread is all the bot reads).
+    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+    """
+
+    limit: int  # writes this job may make in all
+    recorded: int  # writes the run had recorded before this job, less the port's count then
+
+    @classmethod
+    def for_run(cls, turn: Turn, run: RunState) -> Budget:
+        recent = recent_writes(turn.thread, turn.clock.now())
+        return cls(limit=turn.job.hourly_writes - recent, recorded=run.writes - turn.port.writes)
+
+    def writes(self, turn: Turn) -> int:
+        """What the run has written in all, this job included."""
+        return self.recorded + turn.port.writes
+
+
+def recent_writes(thread: Thread, moment: datetime) -> int:
+    cutoff = moment - timedelta(hours=1)
+    return sum(
+        r.writes for r in thread.runs.values() if r.updated_at and parse_iso(r.updated_at) > cutoff
+    )
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Per-run fields of every issue, checked once before the first one."""
+
+    assignees: tuple[str, ...] = ()
+    milestone: int | None = None
+
+
+def execute(
+    turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, resume: bool, verb: str = "spawn"
+) -> Outcome:
+    """Create every planned issue not yet created, exactly once, then write the summary."""
+    if not plan:
+        return turn.fail(
+            verb,
+            "❌ The plan of this run could not be read back",
+            f"Run `{run.run_id}` has no readable plan in this thread.",
+        )
+    run = replace(run, status="creating")
+    budget = Budget.for_run(turn, run)
+    marked = find_marked(turn, run) if resume else {}
+    run, fields = _prepare_fields(turn, run, plan)
+    links = _Links(
+        numbers={c.key: c.number for c in run.created},
+        ids={c.key: c.id for c in run.created},
+    )
+    done = run.created_keys | {s.key for s in run.skipped}
+    saved = turn.clock.monotonic()  # when the run's state was last written
+    stopped = False  # stopped early for a reason `confirm` can resume from
+    for index, item in enumerate(plan, start=1):
+        if item.key in done:
+            continue
+        reason = _stop_reason(turn, run, item, budget=budget, saved=saved)
+        if reason:
+            run, stopped = note(run, reason), True
+            break
+        try:
+            info = marked.get(item.key) or _create(
+                turn, run, item, index=index, total=len(plan), links=links, fields=fields
+            )
+        except GitHubError as exc:
+            if exc.status in (403, 429) or exc.retryable:
+                run = note(
+                    run,
+                    f"GitHub stopped accepting new issues ({exc}). Comment "
+                    f"`{turn.command_text('confirm', run.run_id)}` later to create the rest.",
+                )
+                stopped = True
+                break
+            run = replace(run, failed=(*run.failed, SkippedIssue(item.key, item.title, str(exc))))
+            continue
+        run = replace(run, created=(*run.created, _link(turn, run, item, info, links)))
+        if len(run.created) % PROGRESS_EVERY == 0 or turn.clock.monotonic() - saved > HEARTBEAT:
+            run = checkpoint(turn, run, plan, budget)
+            saved = turn.clock.monotonic()
+    run = replace(run, notes=run.notes + tuple(links.notes))
+    remaining = len(plan) - len(run.created) - len(run.skipped)
+    resumable = run.created or stopped
+    status = "completed" if remaining == 0 else ("partial" if resumable else "failed")
+    run = replace(run, status=status, finished_at=turn.now_iso())
+    run = checkpoint(turn, run, plan, budget)
+    turn.log(f"Run {run.run_id}: {status}, created {len(run.created)} of {len(plan)} planned.")
+    return run_outcome(turn, verb, run, plan)
+
+
+def checkpoint(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], budget: Budget) -> RunState:
+    """Save the run's progress in its own comment (this write counted too)."""
+    run = replace(run, seq=run.seq + 1, updated_at=turn.now_iso(), writes=budget.writes(turn) + 1)
+    write_run(turn, run, plan, preview=False, comment_id=run.comment_id or None)
+    return run
+
+
+def find_marked(turn: Turn, run: RunState) -> dict[str, IssueInfo]:
+    """The bot's issues that carry this run's marker, by plan key (the source of truth)."""
+    since = iso(parse_iso(run.started_at) - timedelta(minutes=5))
+    found: dict[str, IssueInfo] = {}
+    for issue in turn.port.issues_by(turn.job.identity, since=since):
+        marker = parse_item_marker(issue.body)
+        if marker and marker.run_id == run.run_id:
+            found.setdefault(marker.key, issue)
+    return found
+
+
+def _stop_reason(
+    turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float
+) -> str | None:
+    """Why the run must stop before creating ``item`` (then `confirm` resumes it), if so."""
+    confirm = turn.command_text("confirm", run.run_id)
+    needed = 2 + len(item.depends_on)
+    if turn.port.writes + needed > budget.limit:
+        return (
+            "GitHub allows about 500 writes an hour; this run used its share. "
+            f"Comment `{confirm}` in an hour to create the rest."
+        )
+    left, reset = turn.port.rate_left()
+    if left < RATE_RESERVE + needed:
+        at = datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
+        return (
+            f"This token has {left} GitHub requests left this hour, so I stopped while I "
+            f"could still record the run. The limit resets at {at}; comment `{confirm}` "
+            "after that to create the rest."
+        )
+    if turn.clock.monotonic() - saved > SELF_STOP:
+        return (
+            f"I could not save this run's progress for {int(SELF_STOP // 60)} minutes, so I "
+            f"stopped to stay safe. Comment `{confirm}` to create the rest."
+        )
+    return None
+
+
+def _prepare_fields(
+    turn: Turn, run: RunState, plan: Sequence[PlannedIssue]
+) -> tuple[RunState, Fields]:
+    """Pace, milestone, assignees and labels: checked once before the first issue."""
+    pace = run.options.get("rate_limit_per_minute")
+    if pace and int(pace) < turn.port.writes_per_minute:
+        turn.port.set_pace(int(pace))
+    milestone, notes = _milestone(turn, run)
+    assignees = [str(a) for a in run.options.get("assignees", ())]
+    valid = tuple(a for a in assignees if _assignable(turn, a))
+    if len(valid) < len(assignees):
+        bad = ", ".join(code(a) for a in assignees if a not in valid)
+        notes += (f"Not assignable in this repository, so left out: {bad}.",)
+    notes += _ensure_labels(turn, plan)
+    return replace(run, notes=run.notes + notes), Fields(valid, milestone)
+
+
+def _milestone(turn: Turn, run: RunState) -> tuple[int | None, tuple[str, ...]]:
+    name = run.options.get("milestone")
+    if not name:
+        return None, ()
+    number = turn.port.milestone_number(str(name))
+    if number is None:
+        return None, (f"There is no milestone “{name}”; the issues were created without one.",)
+    return number, ()
+
+
+def _assignable(turn: Turn, login: str) -> bool:
+    try:
+        return turn.port.is_assignable(login)
+    except GitHubError:
+        return False
+
+
+def _ensure_labels(turn: Turn, plan: Sequence[PlannedIssue]) -> tuple[str, ...]:
+    """Create missing labels with a colour (GitHub would create them grey)."""
+    wanted = {label.casefold(): label for issue in plan for label in issue.labels}
+    if not wanted:
+        return ()
+    try:
+        existing = turn.port.label_names()  # one listing, not one per label
+        for key, name in wanted.items():
+            if key not in existing:
+                turn.port.create_label(name, label_color(name))
+    except GitHubError as exc:
+        return (f"Could not create the labels beforehand ({exc}); GitHub adds them grey.",)
+    return ()
+
+
+def _create(
+    turn: Turn,
+    run: RunState,
+    item: PlannedIssue,
+    *,
+    index: int,
+    total: int,
+    links: _Links,
+    fields: Fields,
+) -> IssueInfo:
+    """Create one issue; after a failure that may have reached GitHub, look before retrying.
+
+    A 422 naming an optional field (assignees, milestone, type) is retried without it.
+    """
+    body = render_issue_body(
+        item,
+        parent=run.issue,
+        run_id=run.run_id,
+        index=index,
+        total=total,
+        blocked_by=[links.numbers[k] for k in item.depends_on if k in links.numbers],
+        content=content_hash(item),
+    )
+    optional: dict[str, Any] = {
+        "assignees": list(fields.assignees),
+        "milestone": fields.milestone,
+        "issue_type": run.options.get("issue_type"),
+    }
+
+    def send() -> IssueInfo:
+        return turn.port.create_issue(
+            title=item.title, body=body.text, hidden=(body.marker,), labels=item.labels, **optional
+        )
+
+    backoff = turn.job.backoff
+    for attempt in Retrying(
+        stop=stop_after_attempt(4),
+        reraise=True,
+        wait=wait_exponential_jitter(initial=backoff, max=30 * backoff),
+        retry=retry_if_exception(_retryable),
+    ):
+        with attempt:
+            if attempt.retry_state.attempt_number > 1:
+                found = find_marked(turn, run).get(item.key)
+                if found:
+                    return found
+            try:
+                return send()
+            except GitHubError as exc:
+                dropped = _drop_named_field(exc, optional)
+                if not dropped:
+                    raise
+                links.notes.add(
+                    f"GitHub refused the {dropped} (“{exc}”); issues were created without it."
+                )
+                return send()
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _link(
+    turn: Turn, run: RunState, item: PlannedIssue, info: IssueInfo, links: _Links
+) -> CreatedIssue:
+    """Make the issue a sub-issue and add its "blocked by" links; degrade on a 404."""
+    links.numbers[item.key] = info.number
+    links.ids[item.key] = info.id
+    parent = links.numbers.get(item.parent_key or "", run.issue)
+    linked_parent = 0
+    if links.sub_issues:
+        try:
+            turn.port.add_sub_issue(parent, info.id)
+            linked_parent = parent
+        except GitHubError as exc:
+            if _already_linked(exc):  # a resumed run re-meets its own link
+                linked_parent = parent
+            else:
+                links.fail_sub_issues(exc)
+    blocked: list[int] = []
+    for dep in item.depends_on:
+        if dep in links.ids and links.dependencies:
+            try:
+                turn.port.add_blocked_by(info.number, links.ids[dep])
+                blocked.append(links.ids[dep])
+            except GitHubError as exc:
+                if _already_linked(exc):
+                    blocked.append(links.ids[dep])
+                else:
+                    links.fail_dependencies(exc)
+    return CreatedIssue(
+        item.key,
+        info.number,
+        info.id,
+        item.title,
+        content_hash(item),
+        linked_parent,
+        tuple(blocked),
+    )
+
+
+def _retryable(exc: BaseException) -> bool:
+    return isinstance(exc, GitHubError) and exc.retryable
+
+
+def _already_linked(exc: GitHubError) -> bool:
+    """GitHub's 422 for a link that exists already: the link is there, which is the goal.
+
+    https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue and
+    https://docs.github.com/en/rest/issues/issue-dependencies
+    """
+    text = str(exc).lower()
+    return exc.status == 422 and ("duplicate sub-issues" in text or "already blocked by" in text)
+
+
+def _drop_named_field(exc: GitHubError, optional: dict[str, Any]) -> str:
+    """On a 422 naming an optional field that was sent, clear it and return its name."""
+    if exc.status != 422:
+        return ""
+    text = str(exc).lower()
+    for name, word in (
+        ("assignees", "assignee"),
+        ("milestone", "milestone"),
+        ("issue_type", "type"),
+    ):
+        if optional.get(name) and word in text:
+            optional[name] = [] if name == "assignees" else None
+            return name.replace("_", " ")
+    return ""
+
+
+@dataclass
+class _Links:
+    """What one job learns while creating: numbers and ids by plan key, what GitHub supports."""
+
+    numbers: dict[str, int]
+    ids: dict[str, int]
+    sub_issues: bool = True
+    dependencies: bool = True
+    notes: set[str] = field(default_factory=set)
+
+    def fail_sub_issues(self, exc: GitHubError) -> None:
+        if exc.status == 404:
+            self.sub_issues = False
+            self.notes.add(
+                "This GitHub has no sub-issues API, so the issues link to the spec "
+                "in their bodies and are listed here instead."
+            )
+        else:
+            self.notes.add(f"Some issues could not be added as sub-issues: {exc}")
+
+    def fail_dependencies(self, exc: GitHubError) -> None:
+        if exc.status == 404:
+            self.dependencies = False
+            self.notes.add(
+                "This GitHub has no issue-dependencies API, so “Blocked by” is only "
+                "written in the issue bodies."
+            )
+        else:
+            self.notes.add(f"Some “blocked by” links could not be added: {exc}")

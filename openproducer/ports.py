@@ -1,0 +1,105 @@
+"""What the handlers need from GitHub: one `GitHub` protocol and the plain values it returns.
+
+`github.GitHubPort` implements it on PyGithub (mypy checks that it conforms); the tests have an
+in-memory fake of it in `tests/fakes/github.py`. Every method raises `GitHubError` on failure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class IssueInfo:
+    number: int
+    id: int
+    title: str
+    body: str
+    author: str
+    state: str
+    url: str
+    comments: int = 0
+    created_at: str = ""
+    updated_at: str = ""
+    is_pull_request: bool = False
+    state_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CommentInfo:
+    id: int
+    author: str
+    body: str
+    url: str
+    created_at: str = ""
+
+
+class GitHub(Protocol):
+    """One repository, as the handlers use it."""
+
+    @property
+    def writes(self) -> int:
+        """Write requests made so far by this job."""
+
+    @property
+    def writes_per_minute(self) -> int: ...
+
+    def set_pace(self, writes_per_minute: int) -> None: ...
+
+    def whoami(self) -> str | None: ...
+
+    def permission(self, login: str) -> str: ...
+
+    def rate_left(self) -> tuple[int, int]: ...
+
+    def comments(self, number: int) -> list[CommentInfo]: ...
+
+    def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]: ...
+
+    def post_comment(
+        self, number: int, body: str, *, hidden: Sequence[str] = ()
+    ) -> CommentInfo: ...
+
+    def edit_comment(
+        self, number: int, comment_id: int, body: str, *, hidden: Sequence[str] = ()
+    ) -> None: ...
+
+    def delete_comment(self, number: int, comment_id: int) -> None: ...
+
+    def react(
+        self, number: int, *, comment_id: int | None = None, content: str = "eyes"
+    ) -> None: ...
+
+    def create_issue(
+        self,
+        *,
+        title: str,
+        body: str,
+        labels: Sequence[str] = (),
+        assignees: Sequence[str] = (),
+        milestone: int | None = None,
+        issue_type: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo: ...
+
+    def close_issue(self, number: int, *, reason: str = "not_planned") -> None: ...
+
+    def add_sub_issue(self, parent: int, child_id: int) -> None: ...
+
+    def remove_sub_issue(self, parent: int, child_id: int) -> None: ...
+
+    def sub_issue_count(self, number: int) -> int: ...
+
+    def add_blocked_by(self, number: int, blocker_id: int) -> None: ...
+
+    def remove_blocked_by(self, number: int, blocker_id: int) -> None: ...
+
+    def label_names(self) -> set[str]: ...
+
+    def create_label(self, name: str, color: str) -> None: ...
+
+    def is_assignable(self, login: str) -> bool: ...
+
+    def milestone_number(self, name: str) -> int | None: ...
