@@ -20,10 +20,9 @@ class ConfigError(UserError):
 class ServiceError(OpenProducerError):
     """A remote service (GitHub or an AI provider) failed."""
 
-    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False):
+    def __init__(self, message: str, *, status: int | None = None):
         super().__init__(message)
-        self.status = status
-        self.retryable = retryable
+        self.status = status  # the HTTP status, None when the service could not be reached
 
 
 class GitHubError(ServiceError):
@@ -41,7 +40,8 @@ class AIPlanningError(ServiceError):
         retryable: bool = False,
         kind: str = "error",
     ):
-        super().__init__(message, status=status, retryable=retryable)
+        super().__init__(message, status=status)
+        self.retryable = retryable
         self.kind = kind  # e.g. "auth", "rate_limit", "timeout", "invalid_answer", "truncated"
 
 

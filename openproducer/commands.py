@@ -7,9 +7,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from openproducer.safety import LEGACY_TRIGGER
+from openproducer.spec import FENCE
 
 VERBS: tuple[str, ...] = ("confirm", "cancel", "status", "rollback", "help")
-_FENCE = re.compile(r"^\s{0,3}(`{3,}|~{3,})")
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ def live_lines(text: str) -> list[tuple[int, str]]:
     """(index, line) of lines outside fenced code blocks, quotes and HTML comments."""
     result, fence, in_comment = [], "", False
     for index, line in enumerate(text.splitlines()):
-        marker = _FENCE.match(line)
+        marker = FENCE.match(line)
         if fence:
             if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
                 fence = ""

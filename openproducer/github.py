@@ -104,11 +104,10 @@ def _translated(action: str, secret: str = "") -> Iterator[None]:
         raise GitHubError(
             f"GitHub answered {exc.status} when trying to {action}: {detail[:500]}",
             status=exc.status,
-            retryable=exc.status >= 500,
         ) from exc
     except (RequestException, Urllib3Error, OSError) as exc:
         raise GitHubError(
-            f"Could not reach GitHub to {action}: {type(exc).__name__}", retryable=True
+            f"Could not reach GitHub to {action}: {type(exc).__name__}"
         ) from exc
 
 

@@ -47,7 +47,8 @@ _PLACEHOLDERS = frozenset({"component", "index"})
 # Logins: 1-39 characters, letters, digits and single hyphens, not starting or ending with one.
 _LOGIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}$")
 _KEY_LINE = re.compile(r"^\s*(?P<key>[A-Za-z][A-Za-z0-9_ -]{0,40}?)\s*:(?!//)\s*(?P<value>.*?)\s*$")
-_FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\s`]*)")
+# A fenced code block's opening or closing line (CommonMark: at most three spaces of indent).
+FENCE = re.compile(r"^ {0,3}(?P<fence>`{3,}|~{3,})\s*(?P<info>[^\s`]*)")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
@@ -201,7 +202,7 @@ def _fenced_blocks(lines: Sequence[str]) -> Iterator[tuple[int, int, str]]:
     """(opening index, closing index or len(lines), info string) of each fenced code block."""
     index = 0
     while index < len(lines):
-        match = _FENCE.match(lines[index])
+        match = FENCE.match(lines[index])
         if not match:
             index += 1
             continue

@@ -104,7 +104,7 @@ def execute(
                 turn, run, item, index=index, total=len(plan), links=links, fields=fields
             )
         except GitHubError as exc:
-            if exc.status in (403, 429) or exc.retryable:
+            if exc.status in (403, 429) or worth_retrying(exc):
                 run = note(
                     run,
                     f"GitHub stopped accepting new issues ({exc}). Comment "
@@ -261,7 +261,7 @@ def _create(
         stop=stop_after_attempt(4),
         reraise=True,
         wait=wait_exponential_jitter(initial=backoff, max=30 * backoff),
-        retry=retry_if_exception(_retryable),
+        retry=retry_if_exception(worth_retrying),
     ):
         with attempt:
             if attempt.retry_state.attempt_number > 1:
@@ -320,8 +320,12 @@ def _link(
     )
 
 
-def _retryable(exc: BaseException) -> bool:
-    return isinstance(exc, GitHubError) and exc.retryable
+def worth_retrying(exc: BaseException) -> bool:
+    """A GitHub failure that may pass on a second try: GitHub's side (5xx) or the network.
+
+    The adapter only translates errors (a transport failure has no status); this decides.
+    """
+    return isinstance(exc, GitHubError) and (exc.status is None or exc.status >= 500)
 
 
 def _already_linked(exc: GitHubError) -> bool:

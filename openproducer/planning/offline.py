@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
-from openproducer.spec import clean_title, parse_sections
+from openproducer.spec import FENCE, clean_title, parse_sections
 
 TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
 CONTEXT_LIMIT = 600
@@ -28,7 +28,6 @@ _SUBSTANTIAL_WORDS = 12
 
 # --------------------------------------------------------------------------- Markdown blocks
 
-_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _ITEM = re.compile(
     r"^(?P<indent>\s*)(?P<marker>[-*+]|\d{1,9}[.)])(?:[ \t]+(?P<content>.*)|[ \t]*$)"
 )
@@ -84,7 +83,7 @@ def split_blocks(text: str) -> tuple[_Block, ...]:
 
 def _block_end(lines: Sequence[str], index: int) -> tuple[int, str]:
     line = lines[index]
-    fence = _FENCE.match(line)
+    fence = FENCE.match(line)
     if fence:
         return _fence_end(lines, index, fence.group(1)), "code"
     if _is_item(line):
@@ -97,7 +96,7 @@ def _block_end(lines: Sequence[str], index: int) -> tuple[int, str]:
 
 
 def _continues_paragraph(line: str) -> bool:
-    return bool(line.strip()) and not _FENCE.match(line) and not _is_item(line)
+    return bool(line.strip()) and not FENCE.match(line) and not _is_item(line)
 
 
 def _fence_end(lines: Sequence[str], index: int, fence: str) -> int:
@@ -118,7 +117,7 @@ def _list_end(lines: Sequence[str], index: int) -> int:
             if following is None or not _belongs_to_list(lines[following], base):
                 return end
             end = following
-        elif _belongs_to_list(line, base) or not _FENCE.match(line):
+        elif _belongs_to_list(line, base) or not FENCE.match(line):
             end += 1
         else:
             return end
@@ -153,7 +152,7 @@ def _parse_item(group: Sequence[str]) -> _Item:
     checked = None if box is None else box["mark"] != " "
     head = [content[box.end() :] if box else content]
     rest = list(group[1:])
-    while rest and rest[0].strip() and not _is_item(rest[0]) and not _FENCE.match(rest[0]):
+    while rest and rest[0].strip() and not _is_item(rest[0]) and not FENCE.match(rest[0]):
         head.append(rest.pop(0).strip())
     subs, detail = _nested(_dedent(rest))
     return _Item(" ".join(h.strip() for h in head).strip(), checked, subs, detail)
@@ -656,7 +655,7 @@ def _strip_marker(line: str) -> str:
 
 def _is_wordy(line: str) -> bool:
     """A line a title can come from: words, and not a code fence."""
-    return bool(re.search(r"[^\W_]", line)) and not _FENCE.match(line)
+    return bool(re.search(r"[^\W_]", line)) and not FENCE.match(line)
 
 
 def shorten(title: str, limit: int = TITLE_LIMIT) -> str:
@@ -989,7 +988,7 @@ def _code_lines(lines: Sequence[str]) -> set[int]:
     hidden: set[int] = set()
     index = 0
     while index < len(lines):
-        fence = _FENCE.match(lines[index])
+        fence = FENCE.match(lines[index])
         if fence:
             end = _fence_end(lines, index, fence.group(1))
             hidden.update(range(index, end))
