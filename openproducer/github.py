@@ -106,9 +106,7 @@ def _translated(action: str, secret: str = "") -> Iterator[None]:
             status=exc.status,
         ) from exc
     except (RequestException, Urllib3Error, OSError) as exc:
-        raise GitHubError(
-            f"Could not reach GitHub to {action}: {type(exc).__name__}"
-        ) from exc
+        raise GitHubError(f"Could not reach GitHub to {action}: {type(exc).__name__}") from exc
 
 
 class GitHubPort:
