@@ -77,6 +77,7 @@ def _ai_settings(settings: Settings, env: Mapping[str, str]) -> AISettings | Non
         model=settings.ai_model,
         base_url=settings.ai_base_url,
         env=env,
+        github_token=settings.github_token or env.get("GITHUB_TOKEN", ""),
     )
 
 

@@ -31,6 +31,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "state-secret": "",
 }
 SECRET_INPUTS = ("github-token", "ai-api-key", "state-secret")
+AI_PROVIDERS = ("auto", "none", "github", "openai", "zai", "custom", "gemini")
 HARD_MAX_ISSUES = 500
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
@@ -98,10 +99,9 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     if permission not in PERMISSION_ORDER[2:]:
         problems.append("`allowed-permission` must be one of triage, write, maintain, admin.")
     provider = (raw.get("ai-provider", "") or "auto").lower()
-    if provider not in {"auto", "none", "openai", "zai", "custom", "gemini"}:
+    if provider not in AI_PROVIDERS:
         problems.append(
-            "`ai-provider` must be one of auto, none, openai, zai, custom, gemini"
-            f" (got `{provider}`)."
+            f"`ai-provider` must be one of {', '.join(AI_PROVIDERS)} (got `{provider}`)."
         )
     labels = _split_list(raw.get("labels", ""))
     problems.extend(

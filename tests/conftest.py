@@ -62,6 +62,7 @@ class Harness:
     tmp: Path
     repo: str = REPO
     inputs: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # more runner variables, e.g. GITHUB_ACTIONS
     token: str = ""
     runs: int = 0
 
@@ -92,6 +93,7 @@ class Harness:
             **{"rate_limit_per_minute": "100000", **self.inputs, **inputs},
         )
         env["OPENPRODUCER_AI_CACHE_DIR"] = str(self.tmp / "ai-cache")
+        env.update(self.env)
         if subprocess_:
             proc = subprocess.run(
                 [sys.executable, "entrypoint.py"],

@@ -49,11 +49,23 @@ from openproducer.planning.validate import revalidate, validate_plan
 from openproducer.safety import SECRET_PLACEHOLDER
 from openproducer.safety import scrub as scrub_secrets
 
-PROVIDERS = ("openai", "zai", "custom", "gemini")
+PROVIDERS = ("github", "openai", "zai", "custom", "gemini")
 OFF = ("none", "off", "offline", "false")
-DEFAULT_MODELS = {"openai": "gpt-4.1-mini", "zai": "glm-4.6", "gemini": "gemini-2.5-flash"}
-DEFAULT_BASE_URLS = {"openai": "https://api.openai.com/v1", "zai": "https://api.z.ai/api/paas/v4/"}
+DEFAULT_MODELS = {
+    "github": "openai/gpt-4.1-mini",
+    "openai": "gpt-4.1-mini",
+    "zai": "glm-4.6",
+    "gemini": "gemini-2.5-flash",
+}
+# GitHub Models: OpenAI-compatible, the workflow's own token as the bearer.
+# https://docs.github.com/en/rest/models/inference
+DEFAULT_BASE_URLS = {
+    "github": "https://models.github.ai/inference",
+    "openai": "https://api.openai.com/v1",
+    "zai": "https://api.z.ai/api/paas/v4/",
+}
 PROVIDER_KEYS = {
+    "github": ("GITHUB_TOKEN", "GH_TOKEN"),
     "openai": ("OPENAI_API_KEY",),
     "zai": ("ZAI_API_KEY",),
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
@@ -64,7 +76,7 @@ _KEY_SHAPES = re.compile(r"\b(?:sk-[\w-]{12,}|AIza[\w-]{20,})|(?i:bearer\s+)\S+"
 
 @dataclass(frozen=True)
 class AISettings:
-    provider: str  # "openai" | "zai" | "custom" | "gemini"
+    provider: str  # "github" | "openai" | "zai" | "custom" | "gemini"
     api_key: str = field(repr=False)
     model: str
     base_url: str | None = None
@@ -81,9 +93,19 @@ class AISettings:
 
 
 def resolve_ai_settings(
-    *, provider: str, api_key: str, model: str, base_url: str, env: Mapping[str, str]
+    *,
+    provider: str,
+    api_key: str,
+    model: str,
+    base_url: str,
+    env: Mapping[str, str],
+    github_token: str = "",
 ) -> AISettings | None:
-    """The AI settings for these inputs, None for offline planning, or `ConfigError`."""
+    """The AI settings for these inputs, None for offline planning, or `ConfigError`.
+
+    ``github_token`` is the workflow's token: GitHub Models' key, and with ``auto`` inside
+    GitHub Actions the AI every repository has when no other key is set.
+    """
     provider = provider.strip().lower()
     if provider in ("", "auto"):  # the input's default defers to the environment
         provider = env.get("OPENPRODUCER_AI_PROVIDER", "").strip().lower() or "auto"
@@ -94,10 +116,12 @@ def resolve_ai_settings(
         return None
     if provider == "auto":
         provider = detect_provider(api_key=api_key, base_url=base_url, env=env) or ""
+        if not provider and github_token and env.get("GITHUB_ACTIONS") == "true":
+            provider = "github"
         if not provider:
             return None
     check_provider(provider, base_url=base_url)
-    key = api_key or _env_key(provider, env)
+    key = api_key or (github_token if provider == "github" else "") or _env_key(provider, env)
     if not key:
         names = " or ".join(PROVIDER_KEYS[provider])
         raise ConfigError(
@@ -218,6 +242,13 @@ _HINTS = {
 
 def fallback_note(settings: AISettings, exc: AIPlanningError) -> str:
     """Why the AI plan was not used, naming provider and error class, never the key."""
+    if settings.provider == "github" and exc.kind in ("auth", "not_found"):
+        return (
+            f"GitHub Models refused this workflow's token ({exc.status or exc.kind}), so the "
+            "offline planner was used. To plan with AI at no cost, add `models: read` to the "
+            "workflow's `permissions:` and check that GitHub Models is enabled for the "
+            "organization."
+        )
     cause = type(exc.__cause__).__name__ if exc.__cause__ else type(exc).__name__
     detail = scrub(str(exc), settings.api_key)[:300]
     hint = f" To use the AI, {_HINTS[exc.kind]}." if exc.kind in _HINTS else ""
@@ -414,7 +445,7 @@ def _scrubbed(exc: AIPlanningError, secret: str) -> AIPlanningError:
 
 def _complete(prompt: Prompt, *, settings: AISettings, timeout: float) -> RawAnswer:
     """Dispatch to the provider's adapter (imported lazily: offline runs need no SDK)."""
-    if settings.provider == "gemini":
+    if settings.provider == "gemini":  # the others speak OpenAI's chat completions
         from openproducer.planning import gemini_provider
 
         return gemini_provider.complete(
