@@ -17,7 +17,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 
 from openproducer import GitHubError, ports
 from openproducer.outbound import Outbound
-from openproducer.ports import CommentInfo, IssueInfo
+from openproducer.ports import CommentInfo, IssueInfo, RepoFile
 from openproducer.safety import PERMISSION_ORDER
 
 DEFAULT_API_URL = "https://api.github.com"
@@ -338,6 +338,24 @@ class GitHubPort:
                 if milestone.title.strip().lower() == name.strip().lower():
                     return int(milestone.number)
         return None
+
+    def read_file(self, path: str, *, ref: str = "") -> RepoFile:
+        """Read, never write: the commit is resolved first, so the text is exactly its."""
+        where = f"{path}@{ref}" if ref else path
+        with self._translated(f"read {where}"):
+            # https://docs.github.com/en/rest/commits/commits#get-a-commit
+            resolved = self._repo.get_commit(ref or "HEAD")
+            resolved.complete()  # lazy objects only fetch on use; the sha must be the real one
+            commit = resolved.sha
+            # https://docs.github.com/en/rest/repos/contents#get-repository-content
+            found = self._repo.get_contents(path, ref=commit)
+        if isinstance(found, list) or found.type != "file":
+            raise GitHubError(f"{path} is a directory, not a file.", status=422)
+        try:
+            text = found.decoded_content.decode("utf-8")
+        except (UnicodeDecodeError, AssertionError) as exc:
+            raise GitHubError(f"{path} is not a UTF-8 text file.", status=422) from exc
+        return RepoFile(path=found.path, text=text, commit=commit, url=found.html_url)
 
 
 def _conforms(port: GitHubPort) -> ports.GitHub:

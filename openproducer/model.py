@@ -22,6 +22,16 @@ class Options:
     unique_by: UniqueBy = "hash"
     rate_limit_per_minute: int | None = None
     issue_type: str | None = None
+    spec: str | None = None  # a file of this repository to plan instead: path[@ref] or a link
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """Where the `spec` option points: a file of a repository, at a ref (empty: the default)."""
+
+    path: str
+    ref: str = ""
+    repo: str = ""  # OWNER/REPO when given as a link; empty means this repository
 
 
 @dataclass(frozen=True)

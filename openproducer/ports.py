@@ -36,8 +36,22 @@ class CommentInfo:
     created_at: str = ""
 
 
+@dataclass(frozen=True)
+class RepoFile:
+    """A file of the repository as it was at one commit."""
+
+    path: str
+    text: str
+    commit: str  # the full sha it was read at
+    url: str  # the file at that commit, on the web
+
+
 class GitHub(Protocol):
     """One repository, as the handlers use it."""
+
+    @property
+    def full_name(self) -> str:
+        """OWNER/REPO."""
 
     @property
     def writes(self) -> int:
@@ -103,3 +117,6 @@ class GitHub(Protocol):
     def is_assignable(self, login: str) -> bool: ...
 
     def milestone_number(self, name: str) -> int | None: ...
+
+    def read_file(self, path: str, *, ref: str = "") -> RepoFile:
+        """A text file at ``ref`` (default: the default branch); GitHubError 404 if missing."""

@@ -14,10 +14,11 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, get_args
+from urllib.parse import unquote
 
 import yaml
 
-from openproducer.model import OptionError, Options, Section, Spec, UniqueBy
+from openproducer.model import OptionError, Options, Section, Spec, SpecSource, UniqueBy
 
 KNOWN_OPTIONS: tuple[str, ...] = (
     "count",
@@ -30,6 +31,7 @@ KNOWN_OPTIONS: tuple[str, ...] = (
     "unique_by",
     "rate_limit_per_minute",
     "issue_type",
+    "spec",
 )
 _ALIASES = {"components_list": "components"}
 
@@ -403,6 +405,52 @@ def _coerce_issue_type(raw: object) -> _Result:
     return _scalar_text("issue_type", raw, what="the name of an issue type, e.g. Task")
 
 
+# https://github.com/OWNER/REPO/blob/REF/PATH (any host: GitHub Enterprise Server too)
+_BLOB_LINK = re.compile(
+    r"^https?://[^/\s]+/(?P<repo>[\w.-]+/[\w.-]+)/blob/(?P<ref>[^/\s]+)/(?P<path>[^\s?#]+)"
+    r"(?:[?#]\S*)?$"
+)
+
+
+def parse_spec_source(value: str) -> tuple[SpecSource | None, str]:
+    """The file a `spec` option names (``docs/rfc.md``, ``docs/rfc.md@v2`` or a blob link).
+
+    Returns (source, "") or (None, what is wrong).
+    """
+    value = value.strip()
+    link = _BLOB_LINK.match(value)
+    if link:
+        path, ref, repo = (
+            unquote(link.group("path")),
+            unquote(link.group("ref")),
+            link.group("repo"),
+        )
+    elif "://" in value:
+        return None, (
+            "spec must be a path in this repository (docs/spec.md, docs/spec.md@v2) or a link "
+            f"to a file, https://github.com/OWNER/REPO/blob/BRANCH/PATH (got {_shown(value)})"
+        )
+    else:
+        path, _, ref = value.partition("@")
+        repo = ""
+    path = path.strip().removeprefix("./")
+    parts = path.split("/")
+    if not path or path.startswith("/") or "\\" in path or ".." in parts or "" in parts:
+        return (
+            None,
+            f"spec must be a relative path to a file, e.g. docs/spec.md (got {_shown(value)})",
+        )
+    return SpecSource(path=path, ref=ref.strip(), repo=repo), ""
+
+
+def _coerce_spec(raw: object) -> _Result:
+    text, problem = _scalar_text("spec", raw, what="a path or a link to a file")
+    if problem or not isinstance(text, str):
+        return None, problem
+    _, problem = parse_spec_source(text)
+    return (None, problem) if problem else (text, None)
+
+
 def _coerce_template(raw: object) -> _Result:
     if isinstance(raw, list | dict):
         return None, f"template must be text, e.g. Implement {{component}} (got {_shown(raw)})"
@@ -524,6 +572,7 @@ _COERCERS: dict[str, Callable[[object], _Result]] = {
     "unique_by": _coerce_unique_by,
     "rate_limit_per_minute": _coerce_rate,
     "issue_type": _coerce_issue_type,
+    "spec": _coerce_spec,
 }
 
 _EXAMPLES = {
@@ -537,6 +586,7 @@ _EXAMPLES = {
     "unique_by": "title",
     "rate_limit_per_minute": "20",
     "issue_type": "Task",
+    "spec": "docs/rfc-12.md",
 }
 
 _HELP: tuple[tuple[str, str, str, str], ...] = (
@@ -556,6 +606,12 @@ _HELP: tuple[tuple[str, str, str, str], ...] = (
     ("unique_by", "title, body or hash", "hash", "How an existing issue is recognised."),
     ("rate_limit_per_minute", "whole number", "no limit", "At most this many issues a minute."),
     ("issue_type", "text", "none", "Issue type for every issue, e.g. Task or Bug."),
+    (
+        "spec",
+        "path or link",
+        "this issue",
+        "Plan a file of this repository instead (`path@ref` or a link to it).",
+    ),
 )
 
 

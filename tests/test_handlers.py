@@ -275,3 +275,23 @@ def test_edited_issue_with_a_changed_spec_replans_a_pending_preview(bot: Bot) ->
     assert outcome.status == "pending" and outcome.run_id == preview.run_id
     assert "Archive old exports" in outcome.summary
     assert len(bot.github.bot_comments(number)) == 1  # the preview was edited in place
+
+
+@pytest.mark.parametrize(
+    ("option", "status", "created"),
+    [
+        ("spec: docs/a.md", "completed", 2),
+        ("spec: docs/a.md@v2", "completed", 1),
+        ("spec: docs/missing.md", "failed", 0),
+        ("spec: https://github.com/octo-org/specs/blob/v2/docs/a.md", "completed", 1),
+        ("spec: https://github.com/other/repo/blob/main/docs/a.md", "failed", 0),
+    ],
+)
+def test_the_spec_option_reads_a_file_of_this_repository(
+    bot: Bot, option: str, status: str, created: int
+) -> None:
+    bot.github.files["docs/a.md@"] = "## Work\n- [ ] First thing\n- [ ] Second thing\n"
+    bot.github.files["docs/a.md@v2"] = "## Work\n- [ ] Only thing\n"
+    _, outcome = bot.open(f"{option}\n{TRIGGER}")
+    assert outcome.status == status
+    assert len(bot.github.created_by_bot()) == created

@@ -16,10 +16,10 @@ from openproducer.handlers.create import execute
 from openproducer.handlers.runs import run_outcome, write_run
 from openproducer.handlers.turn import Outcome, Turn, note
 from openproducer.hierarchy import MAX_SUB_ISSUES, group_for_sub_issue_limit
-from openproducer.model import Plan, PlannedIssue, Spec
+from openproducer.model import Options, Plan, PlannedIssue, Spec
 from openproducer.render import code, render_option_errors, render_reply
 from openproducer.safety import find_keywords, neutralize
-from openproducer.spec import parse_spec
+from openproducer.spec import parse_spec, parse_spec_source
 from openproducer.state import RunState, SkippedIssue, parse_item_marker
 
 MAX_SPEC_BYTES = 256 * 1024
@@ -164,11 +164,80 @@ def _prepare(turn: Turn, text: str) -> tuple[Spec, Plan] | Outcome:
         reply = render_option_errors(spec.errors, trigger=settings.trigger)
         turn.reply(reply)
         return Outcome(command="spawn", status="invalid", summary=reply)
+    source_note = ""
+    if spec.options.spec:
+        loaded = _spec_from_file(turn, spec)
+        if isinstance(loaded, Outcome):
+            return loaded
+        spec, source_note = loaded
     try:
         plan = turn.job.planner(spec, settings.max_issues)
     except PlanError as exc:
         return turn.fail("spawn", "🤔 I could not plan issues from this spec", str(exc))
+    if source_note:
+        plan = replace(plan, notes=(source_note, *plan.notes))
     return spec, _shape(turn, _finish_plan(turn, spec, plan))
+
+
+def _spec_from_file(turn: Turn, spec: Spec) -> tuple[Spec, str] | Outcome:
+    """The spec in the file the `spec` option names, with this issue's options on top.
+
+    Files are only ever read (the contents API), and only from this repository.
+    """
+    source, _ = parse_spec_source(spec.options.spec or "")
+    assert source is not None  # the option was checked when the spec was parsed
+    here = turn.port.full_name
+    title = "📄 I could not read the spec file"
+    if source.repo and source.repo.lower() != here.lower():
+        return turn.fail(
+            "spawn",
+            title,
+            f"`spec` links to a file of {code(source.repo)}; I only read files of this "
+            f"repository, {code(here)}. Link to a file here, or copy the spec into this issue.",
+        )
+    where = source.path + (f"@{source.ref}" if source.ref else "")
+    try:
+        found = turn.port.read_file(source.path, ref=source.ref)
+    except GitHubError as exc:
+        if exc.status in (404, 422):  # 422: GitHub's "No commit found" for an unknown ref
+            why = (
+                f"There is no file {code(where)} in this repository. Check the path, and the "
+                "branch, tag or commit after `@`."
+            )
+        elif exc.status in (401, 403):
+            why = f"I may not read {code(where)}: the workflow needs `permissions: contents: read`."
+        else:
+            why = str(exc)
+        return turn.fail("spawn", title, why)
+    size = len(found.text.encode())
+    if size > MAX_SPEC_BYTES:
+        return turn.fail(
+            "spawn",
+            "📏 This spec is too large",
+            f"{code(where)} has {size // 1024} KB; the limit is {MAX_SPEC_BYTES // 1024} KB. "
+            "Split it over several files or issues.",
+        )
+    inner = parse_spec(found.text, max_issues=turn.settings.max_issues)
+    if inner.errors:
+        reply = render_option_errors(inner.errors, trigger=turn.settings.trigger)
+        reply = reply.replace("\n\n", f"\n\nThe lines are those of {code(where)}.\n\n", 1)
+        turn.reply(reply)
+        return Outcome(command="spawn", status="invalid", summary=reply)
+    options = _merged(spec.options, inner.options)
+    note = f"Planned [`{found.path}` at `{found.commit[:7]}`]({found.url}), not this issue's text."
+    return replace(inner, options=options), note
+
+
+def _merged(issue: Options, file: Options) -> Options:
+    """Options from the spec file, except where this issue sets one: the issue's wins."""
+    default = Options()
+    chosen = {
+        f.name: getattr(issue, f.name)
+        if getattr(issue, f.name) != getattr(default, f.name)
+        else getattr(file, f.name)
+        for f in dataclasses.fields(Options)
+    }
+    return Options(**chosen)
 
 
 def _finish_plan(turn: Turn, spec: Spec, plan: Plan) -> Plan:

@@ -131,6 +131,10 @@ class Repo:
     labels: dict[str, Label] = field(default_factory=dict)  # lower-cased name -> label
     milestones: dict[int, Milestone] = field(default_factory=dict)
     issues: dict[int, Issue] = field(default_factory=dict)
+    # Files, for the contents API: each commit is a whole tree (path -> text).
+    default_branch: str = "main"
+    branches: dict[str, str] = field(default_factory=dict)  # name -> commit sha
+    commits: dict[str, dict[str, str]] = field(default_factory=dict)  # sha -> tree
 
     @property
     def full_name(self) -> str:

@@ -525,3 +525,29 @@ def remove_blocked_by(ctx: Ctx, p: Params) -> Reply:
     _, issue = _writable_issue(ctx, p)
     ctx.store.remove_blocked_by(issue, int(p["issue_id"]))
     return Reply(body=ctx.render.issue(issue))
+
+
+# repository files (read only) -------------------------------------------------------------------
+
+
+@route("GET", REPO + r"/contents/(?P<path>.+)")
+def get_contents(ctx: Ctx, p: Params) -> Reply:
+    """https://docs.github.com/en/rest/repos/contents#get-repository-content (files only)."""
+    repo = _repo(ctx, p)
+    ref = ctx.request.arg("ref") or ""
+    try:
+        sha = ctx.store.resolve_ref(repo, ref)
+    except ApiError:
+        raise ApiError(404, f"No commit found for the ref {ref}") from None
+    path = p["path"].strip("/")
+    tree = repo.commits[sha]
+    if path not in tree:
+        raise not_found()
+    return Reply(body=ctx.render.content_file(repo, path, tree[path], ref or repo.default_branch))
+
+
+@route("GET", REPO + r"/commits/(?P<ref>[^/]+)")
+def get_commit(ctx: Ctx, p: Params) -> Reply:
+    """https://docs.github.com/en/rest/commits/commits#get-a-commit"""
+    repo = _repo(ctx, p)
+    return Reply(body=ctx.render.commit(repo, ctx.store.resolve_ref(repo, p["ref"])))

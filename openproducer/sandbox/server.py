@@ -164,6 +164,11 @@ class GitHubEmulator:
             repo = self.store.add_repo(full_name, private=private, default_labels=default_labels)
             return self._render.repo(repo, repo.owner)
 
+    def add_file(self, full_name: str, path: str, text: str, *, branch: str = "") -> str:
+        """Commit one file to the repository (default branch unless named); the commit's sha."""
+        with self.store.lock:
+            return self.store.commit_file(self.store.repo(full_name), path, text, branch=branch)
+
     def set_permission(self, full_name: str, login: str, permission: str) -> None:
         with self.store.lock:
             self.store.set_permission(self.store.repo(full_name), login, permission)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 from urllib.parse import quote
 
@@ -327,6 +329,41 @@ class Renderer:
             }
 
     # comments and reactions -------------------------------------------------------------------
+
+    def content_file(self, repo: Repo, path: str, text: str, ref: str) -> Json:
+        data = text.encode()
+        blob = hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+        api = f"{self.api}/repos/{repo.full_name}/contents/{quote(path)}?ref={quote(ref)}"
+        html = f"{self.web}/{repo.full_name}/blob/{quote(ref)}/{quote(path)}"
+        return {
+            "type": "file",
+            "encoding": "base64",
+            "size": len(data),
+            "name": path.rsplit("/", 1)[-1],
+            "path": path,
+            "content": base64.encodebytes(data).decode(),
+            "sha": blob,
+            "url": api,
+            "git_url": f"{self.api}/repos/{repo.full_name}/git/blobs/{blob}",
+            "html_url": html,
+            "download_url": None,
+            "_links": {"self": api, "git": None, "html": html},
+        }
+
+    def commit(self, repo: Repo, sha: str) -> Json:
+        url = f"{self.api}/repos/{repo.full_name}/commits/{sha}"
+        return {
+            "sha": sha,
+            "node_id": build_node_id("C", int(sha[:8], 16)),
+            "url": url,
+            "html_url": f"{self.web}/{repo.full_name}/commit/{sha}",
+            "commit": {
+                "message": "Update files",
+                "url": f"{self.api}/repos/{repo.full_name}/git/commits/{sha}",
+            },
+            "parents": [],
+            "files": [],
+        }
 
     def comment(self, comment: Comment) -> Json:
         repo = self.store.repos[comment.repo]

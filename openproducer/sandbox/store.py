@@ -7,6 +7,7 @@ cited next to the code that follows them.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -168,6 +169,27 @@ class Store:
 
     def has_role(self, repo: Repo, actor: Actor, role: str) -> bool:
         return role_rank(self.role_of(repo, actor.login)) >= role_rank(role)
+
+    def commit_file(self, repo: Repo, path: str, text: str, *, branch: str = "") -> str:
+        """A new commit on ``branch`` (default: the default branch) that writes one file."""
+        branch = branch or repo.default_branch
+        tree = dict(repo.commits.get(repo.branches.get(branch, ""), {}))
+        tree[path] = text
+        sha = hashlib.sha1(f"{repo.key}:{branch}:{len(repo.commits)}:{path}".encode()).hexdigest()
+        repo.commits[sha] = tree
+        repo.branches[branch] = sha
+        return sha
+
+    def resolve_ref(self, repo: Repo, ref: str) -> str:
+        """The commit a ref names: a branch, ``HEAD``, or a commit sha (or its prefix)."""
+        ref = ref or "HEAD"
+        name = repo.default_branch if ref == "HEAD" else ref
+        if name in repo.branches:
+            return repo.branches[name]
+        found = [sha for sha in repo.commits if len(ref) >= 7 and sha.startswith(ref)]
+        if len(found) == 1:
+            return found[0]
+        raise ApiError(422, f"No commit found for SHA: {ref}") if ref != "HEAD" else not_found()
 
     def visible_repo(self, full_name: str, actor: Actor) -> Repo:
         """The repository, or 404 for one the actor cannot see, as GitHub hides private ones."""

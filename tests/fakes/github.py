@@ -15,7 +15,7 @@ from itertools import count
 
 from openproducer import GitHubError
 from openproducer.outbound import Outbound
-from openproducer.ports import CommentInfo, GitHub, IssueInfo
+from openproducer.ports import CommentInfo, GitHub, IssueInfo, RepoFile
 
 BOT = "github-actions[bot]"
 
@@ -29,6 +29,8 @@ class FakeGitHub:
     """Implements `ports.GitHub`; every write passes the real `Outbound` guard, as on GitHub."""
 
     bot: str = BOT
+    full_name: str = "octo-org/specs"
+    files: dict[str, str] = field(default_factory=dict)  # "path@ref" (ref "" = default) -> text
     permissions: dict[str, str] = field(default_factory=dict)
     issues: dict[int, IssueInfo] = field(default_factory=dict)
     comment_log: dict[int, list[CommentInfo]] = field(default_factory=dict)
@@ -208,6 +210,14 @@ class FakeGitHub:
     def milestone_number(self, name: str) -> int | None:
         self._call("milestone_number")
         return int(name) if name.isdigit() else self.milestones.get(name.lower())
+
+    def read_file(self, path: str, *, ref: str = "") -> RepoFile:
+        self._call("read_file")
+        text = self.files.get(f"{path}@{ref}")
+        if text is None:
+            raise GitHubError(f"GitHub answered 404 when trying to read {path}", status=404)
+        commit = "c0ffee" + "0" * 34
+        return RepoFile(path, text, commit, f"https://x/{self.full_name}/blob/{commit}/{path}")
 
 
 def _conforms(fake: FakeGitHub) -> GitHub:
