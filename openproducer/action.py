@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from openproducer import ConfigError, OpenProducerError, ServiceError, UserError
 from openproducer.config import SECRET_INPUTS, Settings, parse_settings, read_inputs
 from openproducer.engine import Engine
-from openproducer.events import parse_event
+from openproducer.events import Event, parse_event
 from openproducer.github import DEFAULT_API_URL, GitHubPort
 from openproducer.handlers.turn import Outcome, Planner
 from openproducer.model import Plan, Spec
@@ -111,6 +111,16 @@ def run_event(
     if event is None:
         log(f"Ignoring {ctx.event_name}: no issue in this event.")
         return Outcome(command="none", status="ignored")
+    return handle_event(event, ctx=ctx, settings=settings, env=env, log=log, token=token)
+
+
+def handle_event(
+    event: Event, *, ctx: Context, settings: Settings, env: Mapping[str, str], log: Log, token: str
+) -> Outcome:
+    """Compose the port and the engine for ``ctx``'s repository and handle ``event``.
+
+    A failure is also reported in the thread (`report_failure`), then raised.
+    """
     outbound = outbound_for(settings, env, token)
     port = GitHubPort(
         token=token,
@@ -126,7 +136,7 @@ def run_event(
         settings=settings,
         planner=make_planner(settings, env),
         log=log,
-        claim_token=f"{ctx.run_id}-{_secrets.token_hex(4)}",
+        claim_token=f"{ctx.run_id or 'local'}-{_secrets.token_hex(4)}",
         backoff=float(env.get("OPENPRODUCER_BACKOFF", "1.0")),
         hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
         scrubber=outbound.scrubber,
@@ -134,11 +144,11 @@ def run_event(
     try:
         return engine.handle(event)
     except OpenProducerError as exc:
-        _report_failure(port, event.issue_number, exc, ctx, log)
+        report_failure(port, event.issue_number, exc, ctx, log)
         raise
 
 
-def _report_failure(port: GitHubPort, number: int, exc: Exception, ctx: Context, log: Log) -> None:
+def report_failure(port: GitHubPort, number: int, exc: Exception, ctx: Context, log: Log) -> None:
     """Failures get a comment too, never only a log line."""
     link = f"{ctx.server_url}/{ctx.repo}/actions/runs/{ctx.run_id}" if ctx.run_id else ""
     text = (

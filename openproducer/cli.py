@@ -25,17 +25,10 @@ from github import Auth, Github, GithubException
 from requests.exceptions import RequestException
 
 from openproducer import ConfigError, GitHubError, OpenProducerError, UserError, __version__
-from openproducer.action import (
-    Context,
-    _report_failure,
-    make_planner,
-    outbound_for,
-    run_event,
-)
-from openproducer.config import SECRET_INPUTS, Settings, parse_settings, read_inputs
-from openproducer.engine import Engine
+from openproducer.action import Context, handle_event, make_planner, outbound_for, run_event
+from openproducer.config import Settings, parse_settings, read_inputs
 from openproducer.events import Event
-from openproducer.github import DEFAULT_API_URL, GitHubPort
+from openproducer.github import DEFAULT_API_URL
 from openproducer.safety import scrub
 from openproducer.spec import parse_spec
 
@@ -333,37 +326,13 @@ def _handle_terminal(
     repo: str,
     api_url: str,
 ) -> int:
-    """Handle one event on the port and engine composed as `action.run_event` does.
+    """Handle one event exactly as the Action does (`action.handle_event`).
 
     Prints the reply, and a status line on stderr; returns the exit code.
     """
-    outbound = outbound_for(settings, env, token)
-    log = _stderr_log(outbound.scrubber.scrub)
-    port = GitHubPort(
-        token=token,
-        outbound=outbound,
-        repo=repo,
-        api_url=api_url,
-        writes_per_minute=settings.rate_limit_per_minute,
-        secondary_rate_wait=float(env.get("OPENPRODUCER_SECONDARY_WAIT", "60")),
-        timeout=int(env.get("OPENPRODUCER_GITHUB_TIMEOUT", "20")),
-    )
-    engine = Engine(
-        port=port,
-        settings=settings,
-        planner=make_planner(settings, env),
-        log=log,
-        claim_token=f"cli-{_secrets.token_hex(4)}",
-        backoff=float(env.get("OPENPRODUCER_BACKOFF", "1.0")),
-        hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
-        scrubber=outbound.scrubber,
-    )
-    try:
-        outcome = engine.handle(event)
-    except OpenProducerError as exc:  # the thread hears about it, as from the Action
-        where = Context(event_name=event.name, event_path="", repo=repo, api_url=api_url)
-        _report_failure(port, event.issue_number, exc, where, log)
-        raise
+    log = _stderr_log(outbound_for(settings, env, token).scrubber.scrub)
+    where = Context(event_name=event.name, event_path="", repo=repo, api_url=api_url)
+    outcome = handle_event(event, ctx=where, settings=settings, env=env, log=log, token=token)
     if outcome.summary:
         print(outcome.summary.strip())
     line = render_status_line(
@@ -559,6 +528,3 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         print(f"openproducer: {exc}", file=sys.stderr)
         return EXIT_FAILED
     return code
-
-
-__all__ = ["SECRET_INPUTS", "main", "settings_from_env"]
