@@ -90,10 +90,14 @@ def bot() -> Bot:
     return made
 
 
-def test_every_command_has_a_handler_and_the_parser_knows_it() -> None:
-    from openproducer.commands import VERBS
+def test_every_comment_command_has_a_row_in_help() -> None:
+    from openproducer.engine import COMMENT_VERBS
+    from openproducer.replies import render_help
 
-    assert set(COMMANDS) == {*VERBS, "spawn", "unknown"}
+    text = render_help(parse_settings({}))
+    assert {"spawn", "unknown"} < set(COMMANDS)
+    for verb in COMMENT_VERBS:
+        assert f"`{TRIGGER} {verb}" in text, verb
 
 
 @pytest.mark.parametrize(
