@@ -52,6 +52,11 @@ def code(text: str) -> str:
     return f"{fence}{pad}{flat}{pad}{fence}"
 
 
+def command_text(trigger: str, verb: str, argument: str = "") -> str:
+    """What a person comments to run ``verb``: ``@Bot confirm run_…`` (show it with `code`)."""
+    return f"{trigger} {verb} {argument}".strip()
+
+
 def details(summary: str, body: str, *, open_: bool = False) -> str:
     return (
         f"<details{' open' if open_ else ''}><summary>{summary}</summary>\n\n{body}\n\n</details>"
@@ -152,7 +157,7 @@ def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str
 def render_preview(run: RunState, view: View, *, skipped: Mapping[str, str]) -> str:
     plan = view.plan
     to_create = len(plan) - len(skipped)
-    command = f"{view.trigger} confirm {run.run_id}"
+    command = command_text(view.trigger, "confirm", run.run_id)
     reasons = "\n".join(f"- {neutralize(reason)}" for reason in run.reasons)
     table = render_plan_table(plan, skipped=skipped)
     graph = render_mermaid(plan)
@@ -203,10 +208,12 @@ def render_summary(run: RunState, view: View) -> str:
     parts.extend(_notes(run))
     if run.status in ("completed", "partial") and run.created:
         parts.append(
-            f"To close these issues again, comment {code(f'{view.trigger} rollback {run.run_id}')}."
+            "To close these issues again, comment "
+            f"{code(command_text(view.trigger, 'rollback', run.run_id))}."
         )
     if run.status == "partial":
-        parts.append(f"To create the rest, comment {code(f'{view.trigger} confirm {run.run_id}')}.")
+        confirm = code(command_text(view.trigger, "confirm", run.run_id))
+        parts.append(f"To create the rest, comment {confirm}.")
     parts.append(_footer(run))
     return "\n\n".join(p for p in parts if p)
 

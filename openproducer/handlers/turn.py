@@ -20,7 +20,7 @@ from openproducer.events import Event
 from openproducer.model import Plan, Spec
 from openproducer.ports import GitHub
 from openproducer.recovery import Rebuilt, parse_run_time, runs_from_markers
-from openproducer.render import code, render_reply
+from openproducer.render import code, command_text, render_reply
 from openproducer.safety import Scrubber
 from openproducer.state import RunState, Thread
 
@@ -109,8 +109,7 @@ class Turn:
         self.job.log(message)
 
     def command_text(self, verb: str, argument: str = "") -> str:
-        """What a person comments to run ``verb``: ``@Bot confirm run_…``."""
-        return f"{self.settings.trigger} {verb} {argument}".strip()
+        return command_text(self.settings.trigger, verb, argument)
 
     def now_iso(self) -> str:
         return iso(self.clock.now())
