@@ -9,6 +9,7 @@ import json
 import os
 import secrets as _secrets
 import sys
+import time
 import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -141,11 +142,18 @@ def handle_event(
         hourly_writes=int(env.get("OPENPRODUCER_HOURLY_WRITES", "500")),
         scrubber=outbound.scrubber,
     )
+    started = time.monotonic()
     try:
-        return engine.handle(event)
+        outcome = engine.handle(event)
     except OpenProducerError as exc:
         report_failure(port, event.issue_number, exc, ctx, log)
         raise
+    if env.get("RUNNER_DEBUG") == "1":  # the run's debug logging is on
+        log(
+            f"::debug::{event.name}.{event.action} → {outcome.command} {outcome.status} in "
+            f"{time.monotonic() - started:.2f} s; {port.calls} GitHub calls, {port.writes} writes"
+        )
+    return outcome
 
 
 def report_failure(port: GitHubPort, number: int, exc: Exception, ctx: Context, log: Log) -> None:
@@ -160,7 +168,7 @@ def report_failure(port: GitHubPort, number: int, exc: Exception, ctx: Context, 
     try:
         port.post_comment(number, text)
     except ServiceError as post_error:
-        log(f"::warning::Could not report the error in a comment: {post_error}")
+        log(f"::warning title=OpenProducer::Could not report the error in a comment: {post_error}")
 
 
 def write_outputs(path: str, outcome: Outcome) -> None:
@@ -206,17 +214,21 @@ def main(env: Mapping[str, str] | None = None) -> int:
         outcome = run_event(ctx=ctx, settings=settings, env=env, log=log, token=token)
         print("::endgroup::", flush=True)
     except UserError as exc:
-        log(f"::error::{_one_line(str(exc))}")
+        log(f"::error title=OpenProducer: check the inputs::{_one_line(str(exc))}")
         return 1
     except OpenProducerError as exc:
-        log(f"::error::{_one_line(str(exc))}")
+        log(f"::error title=OpenProducer stopped::{_one_line(str(exc))}")
         return 1
     except Exception as exc:  # the last line of defence: log without secrets, fail the step
-        log(f"::error::Unexpected {type(exc).__name__}: {_one_line(str(exc))}")
+        log(
+            "::error title=OpenProducer crashed::"
+            f"Unexpected {type(exc).__name__}: {_one_line(str(exc))}"
+        )
         log(traceback.format_exc())
         return 2
     write_outputs(ctx.output_path, outcome)
-    write_summary(ctx.summary_path, outcome, outbound_for(settings, env, token))
+    if outcome.status != "ignored":  # an unrelated event leaves no trace on the run's page
+        write_summary(ctx.summary_path, outcome, outbound_for(settings, env, token))
     log(
         f"Done: {outcome.command} → {outcome.status}"
         + (f" ({outcome.run_id})" if outcome.run_id else "")

@@ -179,7 +179,7 @@ def render_status_line(
 
 def render_log_line(message: str) -> str:
     """Engine log lines carry Actions workflow commands; a terminal shows them as words."""
-    return re.sub(r"^::(warning|error|notice)::", r"\1: ", message)
+    return re.sub(r"^::(warning|error|notice|debug)(?: [^:]*)?::", r"\1: ", message)
 
 
 # -- adapters --------------------------------------------------------------------------------

@@ -34,6 +34,17 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "help": (status.help_, False),
     "unknown": (status.unknown, False),
 }
+# After the 👀, how the command ended, on the command itself: 🚀 done, 👍 answered, 😕 failed.
+FINAL_REACTIONS = {
+    "completed": "rocket",
+    "rolled_back": "+1",
+    "cancelled": "+1",
+    "pending": "+1",
+    "ok": "+1",
+    "failed": "confused",
+    "refused": "confused",
+    "invalid": "confused",
+}
 COMMENT_VERBS = tuple(v for v in COMMANDS if v not in ("spawn", "unknown"))
 
 
@@ -89,11 +100,22 @@ class Engine:
         if privileged:
             permission = self._permission(event.sender)
             if not permission_at_least(permission, self.settings.allowed_permission):
-                return self._refuse(event, command, permission)
+                refused = self._refuse(event, command, permission)
+                if not terminal:
+                    self._react(event, FINAL_REACTIONS[refused.status])
+                return refused
         thread = self._read_thread(job, event.issue_number)
         turn = Turn(job=job, event=event, command=command, thread=thread, permission=permission)
         _report_tampering(turn)
-        return handler(turn)
+        try:
+            outcome = handler(turn)
+        except Exception:
+            if not terminal:
+                self._react(event, "confused")
+            raise
+        if not terminal and outcome.status in FINAL_REACTIONS:
+            self._react(event, FINAL_REACTIONS[outcome.status])
+        return outcome
 
     def _job(self) -> Job:
         identity = self.settings.bot_login or self.port.whoami() or ACTIONS_BOT_LOGIN
@@ -122,17 +144,17 @@ class Engine:
         self.log(message)
         return Outcome(command="none", status="ignored")
 
-    def _react(self, event: Event) -> None:
+    def _react(self, event: Event, content: str = "eyes") -> None:
         try:
-            self.port.react(event.issue_number, comment_id=event.comment_id)
-        except GitHubError as exc:  # a missing 👀 must not stop the command
-            self.log(f"::warning::Could not add the 👀 reaction: {exc}")
+            self.port.react(event.issue_number, comment_id=event.comment_id, content=content)
+        except GitHubError as exc:  # a missing reaction must not stop the command
+            self.log(f"::warning title=OpenProducer::Could not add the {content} reaction: {exc}")
 
     def _permission(self, login: str) -> str:
         try:
             return self.port.permission(login)
         except GitHubError as exc:
-            self.log(f"::warning::Permission check failed: {exc}")
+            self.log(f"::warning title=OpenProducer::Permission check failed: {exc}")
             return "unknown"
 
     def _refuse(self, event: Event, command: Command, permission: str) -> Outcome:
@@ -155,8 +177,8 @@ class Engine:
         self.homes.seed(thread)
         if thread.rejected:
             self.log(
-                f"::warning::Ignored {len(thread.rejected)} state block(s) that failed "
-                "the integrity check."
+                f"::warning title=OpenProducer::Ignored {len(thread.rejected)} state block(s) "
+                "that failed the integrity check."
             )
         return thread
 

@@ -151,6 +151,7 @@ class GitHubPort:
             ),
         }
         self.writes = 0
+        self.calls = 0  # port methods that talked to GitHub (each one or more requests)
         self.set_pace(writes_per_minute)
 
     def set_pace(self, writes_per_minute: int) -> None:
@@ -161,12 +162,19 @@ class GitHubPort:
         self._requester = self._gh.requester
 
     def _translated(self, action: str) -> contextlib.AbstractContextManager[None]:
+        self.calls += 1
         return _translated(action, self._token)
 
     # -- identity and permissions ------------------------------------------------------------
 
     def whoami(self) -> str | None:
-        """The token's login, or None when GitHub does not say (GITHUB_TOKEN answers 403)."""
+        """The token's login, or None when GitHub does not say.
+
+        An installation token (``ghs_``: the workflow's GITHUB_TOKEN or a GitHub App's) gets a
+        403 from ``GET /user``, so it is not asked: the caller knows the login already.
+        """
+        if self._token.startswith("ghs_"):
+            return None
         try:
             with self._translated("read the authenticated user"):
                 return str(self._gh.get_user().login)

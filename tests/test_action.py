@@ -57,7 +57,8 @@ def test_spec_issue_becomes_eight_linked_issues_and_one_summary(gh: Harness) -> 
     assert result.outputs["status"] == "completed" and result.outputs["command"] == "spawn"
     assert sorted(result.created) == sorted(i["number"] for i in created)
     assert "Created 8 issues" in result.summary
-    assert [r["content"] for r in gh.emu.reactions(gh.repo, issue["number"])] == ["eyes"]
+    # 👀 when the command is seen, then 🚀 when it is done.
+    assert [r["content"] for r in gh.emu.reactions(gh.repo, issue["number"])] == ["eyes", "rocket"]
 
 
 def test_option_lines_and_free_text_work_together(gh: Harness) -> None:
@@ -143,3 +144,38 @@ def test_a_repeated_trigger_skips_what_exists(gh: Harness) -> None:
     assert again.created == []
     assert len(gh.created(issue["number"])) == 8
     assert "**skipped** 8" in gh.last_reply(issue["number"])
+
+
+def test_the_workflow_token_is_never_sent_to_get_user(gh: Harness) -> None:
+    gh.open_issue(SPEC)
+    assert not [r for r in gh.emu.requests if r.path == "/user"]
+    assert "GET /user" not in gh.comment(1, f"{TRIGGER} status").log
+
+
+def test_an_ignored_event_writes_no_step_summary(gh: Harness) -> None:
+    issue, _ = gh.open_issue(SPEC)
+    result = gh.comment(issue["number"], "Thanks, looks good!")
+    assert result.outputs["status"] == "ignored"
+    assert result.summary == ""
+
+
+def test_debug_lines_only_when_the_run_has_debug_logging_on(gh: Harness) -> None:
+    issue, _ = gh.open_issue(SPEC)
+    quiet = gh.comment(issue["number"], f"{TRIGGER} status")
+    assert "::debug::" not in quiet.log
+    gh.env["RUNNER_DEBUG"] = "1"
+    loud = gh.comment(issue["number"], f"{TRIGGER} status")
+    debug = [line for line in loud.log.splitlines() if line.startswith("::debug::")]
+    assert len(debug) == 1 and "issue_comment.created → status ok" in debug[0]
+    assert "GitHub calls" in debug[0] and gh.token not in loud.log.replace(gh.token, "", 1)
+
+
+def test_a_failed_command_ends_with_a_confused_reaction(gh: Harness) -> None:
+    gh.user("rita", "read")
+    issue, _ = gh.open_issue("Just an issue.")
+    done = gh.comment(issue["number"], f"{TRIGGER} rollback last", author="rita")
+    assert done.outputs["status"] == "refused"
+    comment = gh.emu.comments(gh.repo, issue["number"])[0]
+    assert comment["user"]["login"] == "rita"
+    reactions = gh.emu.comment_reactions(gh.repo, comment["id"])
+    assert [r["content"] for r in reactions] == ["eyes", "confused"]

@@ -239,6 +239,11 @@ class GitHubEmulator:
             issue = self.store.issue(self.store.repo(full_name), number)
             return [self._render.reaction(r) for r in issue.reactions]
 
+    def comment_reactions(self, full_name: str, comment_id: int) -> list[Json]:
+        with self.store.lock:
+            comment = self.store.comment(self.store.repo(full_name), comment_id)
+            return [self._render.reaction(r) for r in comment.reactions]
+
     def sub_issues(self, full_name: str, number: int) -> list[Json]:
         with self.store.lock:
             issue = self.store.issue(self.store.repo(full_name), number)
