@@ -6,8 +6,9 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from markdown_it import MarkdownIt
+
 from openproducer.safety import LEGACY_TRIGGER
-from openproducer.spec import FENCE
 
 VERBS: tuple[str, ...] = ("confirm", "cancel", "status", "rollback", "help")
 
@@ -19,33 +20,49 @@ class Command:
     spec_text: str | None = None  # for spawn: the text with the trigger removed in place
 
 
+# CommonMark with GitHub's tables: enough to tell prose from code, HTML and quotes.
+_MARKDOWN = MarkdownIt("commonmark").enable("table")
+
+
 def _trigger_pattern(trigger: str) -> re.Pattern[str]:
     """The mention or the legacy trigger, case-insensitive, as a whole token."""
     names = "|".join(re.escape(t) for t in (trigger, LEGACY_TRIGGER))
     return re.compile(rf"(?i)(?<![\w@/-])(?:{names})(?![\w-])")
 
 
+def split_lines(text: str) -> list[str]:
+    """Lines as CommonMark counts them (``\\n``, ``\\r\\n`` or ``\\r`` end one)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
 def live_lines(text: str) -> list[tuple[int, str]]:
-    """(index, line) of lines outside fenced code blocks, quotes and HTML comments."""
-    result, fence, in_comment = [], "", False
-    for index, line in enumerate(text.splitlines()):
-        marker = FENCE.match(line)
-        if fence:
-            if marker and marker.group(1)[0] == fence[0] and len(marker.group(1)) >= len(fence):
-                fence = ""
-            continue
-        if marker:
-            fence = marker.group(1)
-            continue
+    """(index, line) of the lines of prose: paragraphs, headings, list items, table cells.
+
+    GitHub's Markdown decides, read by a CommonMark parser: fenced and indented code blocks,
+    HTML blocks (``<pre>``, comments) and block quotes are never live; within a live line,
+    code spans and inline HTML comments are blanked out (keeping the length).
+    """
+    lines = split_lines(text)
+    live: set[int] = set()
+    quoted = 0
+    for token in _MARKDOWN.parse("\n".join(lines)):
+        if token.type == "blockquote_open":
+            quoted += 1
+        elif token.type == "blockquote_close":
+            quoted -= 1
+        elif token.type == "inline" and not quoted and token.map:
+            live.update(range(*token.map))
+    result, in_comment = [], False
+    for index in sorted(live):
+        line = lines[index]
         if in_comment:
-            in_comment = "-->" not in line
-            continue
-        line = re.sub(r"<!--.*?-->", " ", line)
+            if "-->" not in line:
+                continue
+            line, in_comment = " " * (line.index("-->") + 3) + line[line.index("-->") + 3 :], False
+        line = re.sub(r"<!--.*?-->", lambda m: " " * len(m.group(0)), line)
         if "<!--" in line:
             in_comment = True
             line = line.split("<!--", 1)[0]
-        if line.lstrip().startswith(">"):
-            continue
         result.append((index, _strip_inline_code(line)))
     return result
 
@@ -58,7 +75,7 @@ def _strip_inline_code(line: str) -> str:
 def parse_issue_body(body: str, *, trigger: str) -> Command | None:
     """An issue body triggers a spawn when the trigger stands anywhere in live text."""
     pattern = _trigger_pattern(trigger)
-    lines = body.splitlines()
+    lines = split_lines(body)
     hits = [i for i, line in live_lines(body) if pattern.search(line)]
     if not hits:
         return None

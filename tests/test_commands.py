@@ -85,3 +85,38 @@ def test_bare_mention_plans_the_issue_body() -> None:
 )
 def test_comments_that_are_not_for_the_bot(body: str) -> None:
     assert parse_comment(body, trigger=T) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Intro\n\n    @TheOpenProducerBot in an indented code block\n",
+        "<pre>\n@TheOpenProducerBot in a pre block\n</pre>\n",
+        "<!--\n@TheOpenProducerBot in an HTML comment\n-->\n",
+        "Text <!-- @TheOpenProducerBot inline comment --> more\n",
+        "> @TheOpenProducerBot in a quote\n",
+        "- item\n\n  > @TheOpenProducerBot quoted inside a list\n",
+        "```\n@TheOpenProducerBot fenced\n```\n",
+        "Use `@TheOpenProducerBot` in a code span\n",
+        "<details>\n\n```\n@TheOpenProducerBot\n```\n\n</details>\n",
+    ],
+)
+def test_code_html_comments_and_quotes_never_trigger(body: str) -> None:
+    assert parse_issue_body(body, trigger=T) is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "- [ ] ask @TheOpenProducerBot in a list item\n",
+        "| col |\n|---|\n| @TheOpenProducerBot in a table |\n",
+        "## @TheOpenProducerBot in a heading\n",
+        "Setext heading @TheOpenProducerBot\n===\n",
+        "<!-- note -->\n@TheOpenProducerBot after a comment\n",
+        "Line\r\n@TheOpenProducerBot after a CRLF\r\n",
+    ],
+)
+def test_prose_anywhere_triggers(body: str) -> None:
+    command = parse_issue_body(body, trigger=T)
+    assert command is not None and command.spec_text is not None
+    assert "@TheOpenProducerBot" not in command.spec_text
