@@ -63,12 +63,32 @@ def details(summary: str, body: str, *, open_: bool = False) -> str:
     )
 
 
-def first_line(body: str) -> str:
+_BLOCK_MARKS = re.compile(r"^\s*(?:>\s*)*(?:[-*+]\s+(?:\[[ xX]\]\s+)?|\d{1,9}[.)]\s+)?")
+_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+
+
+def summary_line(body: str, *, title: str = "") -> str:
+    """The first line of a body that says something the title does not, as plain prose.
+
+    Headings, breadcrumbs ("Spec section: …"), tables, fences and HTML are skipped; list
+    and quote marks and bold markers are dropped, so no literal ``**`` reaches a table cell.
+    """
     for line in body.splitlines():
-        stripped = line.strip().lstrip("#>*-+ ").strip()
-        if stripped and not stripped.startswith(("<!--", "|", "```")):
-            return stripped
+        text = _EMPHASIS.sub(r"\2", _BLOCK_MARKS.sub("", line)).strip()
+        if (
+            not text
+            or line.lstrip().startswith(("#", "|", "```", "~~~", "<"))
+            or text.lower().startswith(("spec section:", "from the spec"))
+            or text.casefold().rstrip(".:") == title.casefold().rstrip(".:")
+        ):
+            continue
+        return text
     return ""
+
+
+def when(moment: str) -> str:
+    """A recorded ISO time as the bot shows every time: ``2026-12-02 18:03 UTC``."""
+    return f"{moment[:10]} {moment[11:16]} UTC" if len(moment) >= 16 else moment
 
 
 def plural(count: int, word: str) -> str:
@@ -139,6 +159,7 @@ class View:
     trigger: str
     plan: Sequence[PlannedIssue]
     elapsed: float = 0.0
+    decided: str = ""  # for a preview someone confirmed or cancelled: what happened, linked
 
 
 def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str]) -> str:
@@ -148,7 +169,8 @@ def render_plan_table(plan: Sequence[PlannedIssue], *, skipped: Mapping[str, str
         if issue.key in skipped:
             title = f"~~{title}~~ (skip: {cell(skipped[issue.key], 60)})"
         labels = " ".join(code(label) for label in issue.labels[:5])
-        rows.append(f"| {index} | {title} | {labels} | {cell(first_line(issue.body), 90)} |")
+        summary = cell(summary_line(issue.body, title=issue.title), 90)
+        rows.append(f"| {index} | {title} | {labels} | {summary} |")
     if len(plan) > MAX_TABLE_ROWS:
         rows.append(f"| … | {len(plan) - MAX_TABLE_ROWS} more | | |")
     return "\n".join(rows)
@@ -161,13 +183,21 @@ def render_preview(run: RunState, view: View, *, skipped: Mapping[str, str]) -> 
     reasons = "\n".join(f"- {neutralize(reason)}" for reason in run.reasons)
     table = render_plan_table(plan, skipped=skipped)
     graph = render_mermaid(plan)
+    if view.decided:
+        head = [f"### {view.decided}"]
+    else:
+        head = [
+            f"### ⏸️ Preview: {plural(to_create, 'issue')} planned, waiting for confirmation",
+            f"Nothing has been created yet. Confirmation is needed because:\n{reasons}",
+        ]
     body = [
-        f"### ⏸️ Preview: {plural(to_create, 'issue')} planned, waiting for confirmation",
-        f"Nothing has been created yet. Confirmation is needed because:\n{reasons}",
+        *head,
         details(f"Planned issues ({len(plan)})", table, open_=len(plan) <= 15),
         details("Tree and dependencies", graph) if graph else "",
         *_notes(run),
-        f"**To create them**, comment {code(command)}\n"
+        ""
+        if view.decided
+        else f"**To create them**, comment {code(command)}\n"
         f"**To drop this plan**, comment {code(f'{view.trigger} cancel {run.run_id}')}\n\n"
         "Editing the spec while this preview is pending updates the plan here.",
         _footer(run),
@@ -281,19 +311,19 @@ def render_reply(title: str, *lines: str) -> str:
 
 
 def render_runs_table(runs: Sequence[RunState], *, planned: Mapping[str, int]) -> str:
-    rows = [
-        "| Run | Status | Asked by | Planned | Created | Skipped | Closed | Started | Duration |",
-        "|---|---|---|---:|---:|---:|---:|---|---|",
-    ]
+    """Five columns, to fit GitHub's ~760 px comment width."""
+    rows = ["| Run | Status | Created | Started | By |", "|---|---|---|---|---|"]
     for run in runs:
         link = f"[`{run.run_id}`]({run.comment_url})" if run.comment_url else f"`{run.run_id}`"
-        started = run.started_at.replace("T", " ").removesuffix("Z")
         asked = code(run.requester) if run.requester else "–"
-        rows.append(
-            f"| {link} | {STATUS_ICONS.get(run.status, '')} {run.status.replace('_', ' ')} | "
-            f"{asked} | {planned.get(run.run_id, 0)} | {len(run.created)} | "
-            f"{len(run.skipped)} | {len(run.closed)} | {started} UTC | {_run_duration(run)} |"
-        )
+        took = _run_duration(run)
+        status = f"{STATUS_ICONS.get(run.status, '')} {run.status.replace('_', ' ')}"
+        of = planned.get(run.run_id, 0)
+        issues = f"{len(run.created)}" + (f" of {of}" if of != len(run.created) else "")
+        issues += f" · {len(run.skipped)} skipped" if run.skipped else ""
+        issues += f" · {len(run.closed)} closed" if run.closed else ""
+        started = when(run.started_at) + (f" ({took})" if took != "–" else "")
+        rows.append(f"| {link} | {status} | {issues} | {started} | {asked} |")
     return "\n".join(rows)
 
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 from openproducer.config import Settings
 from openproducer.ports import IssueInfo
-from openproducer.render import STATUS_ICONS, cell, code, render_reply
+from openproducer.render import STATUS_ICONS, cell, code, details, render_reply, when
 from openproducer.spec import render_option_help
 from openproducer.state import RunState
 
@@ -39,8 +39,11 @@ def render_help(settings: Settings) -> str:
     return render_reply(
         "📖 OpenProducer commands",
         commands,
-        "**Options** go at the top of the spec as `key: value` lines, or in a fenced `yaml` block:",
-        render_option_help(max_issues=settings.max_issues),
+        details(
+            "Spec options",
+            "Options go at the top of the spec as `key: value` lines, or in a fenced `yaml` "
+            "block:\n\n" + render_option_help(max_issues=settings.max_issues),
+        ),
         limits,
         f"Full reference: {DOCS_URL}",
     )
@@ -73,6 +76,6 @@ def render_run_issues(run: RunState, live: Mapping[str, IssueInfo]) -> str:
     return render_reply(
         f"{STATUS_ICONS.get(run.status, '')} Run `{run.run_id}`: {run.status.replace('_', ' ')}",
         f"{len(run.created)} created · {open_count} open · {len(run.skipped)} skipped · "
-        f"requested by {asked} at {run.started_at.replace('T', ' ')}{link}",
+        f"requested by {asked} at {when(run.started_at)}{link}",
         "\n".join(rows) if run.created else "This run created no issues.",
     )

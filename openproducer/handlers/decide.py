@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from openproducer.clock import parse_iso
 from openproducer.handlers.create import STALE_AFTER, execute
-from openproducer.handlers.runs import run_block, write_run
+from openproducer.handlers.runs import mark_decided, run_block, write_run
 from openproducer.handlers.turn import Outcome, Turn, first_word, note
 from openproducer.render import code, render_reply
 from openproducer.safety import permission_at_least
@@ -32,6 +32,7 @@ def confirm(turn: Turn) -> Outcome:
         turn.log(f"Another job is already creating {run.run_id}; leaving it to that job.")
         return Outcome(command="confirm", status="creating", run_id=run.run_id)
     claimed = replace(claimed, comment_id=comment_id)
+    mark_decided(turn, run, plan, "▶️ Confirmed", comment_id)
     if run.status == "creating":
         claimed = note(
             claimed,
@@ -43,12 +44,13 @@ def confirm(turn: Turn) -> Outcome:
 
 
 def cancel(turn: Turn) -> Outcome:
-    run = _decidable(turn, "cancel")
-    if isinstance(run, Outcome):
-        return run
-    run = replace(run, status="cancelled", seq=run.seq + 1, finished_at=turn.now_iso())
+    picked = _decidable(turn, "cancel")
+    if isinstance(picked, Outcome):
+        return picked
+    run = replace(picked, status="cancelled", seq=picked.seq + 1, finished_at=turn.now_iso())
     text = render_reply("🚫 Cancelled", f"Run `{run.run_id}` is cancelled; nothing was created.")
-    turn.reply(text, hidden=[run_block(turn, run)])
+    reply_id = turn.reply(text, hidden=[run_block(turn, run)])
+    mark_decided(turn, picked, turn.thread.plan_for(picked), "🚫 Cancelled", reply_id)
     return Outcome(command="cancel", status="cancelled", run_id=run.run_id, summary=text)
 
 

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from openproducer.handlers.turn import Outcome, Turn
 from openproducer.model import PlannedIssue
-from openproducer.render import View, render_preview, render_summary
+from openproducer.render import View, code, render_preview, render_summary
 from openproducer.state import RunState, encode_plan, encode_run
 
 COMMENT_BUDGET = 65_000  # a run comment's size, with room to spare under GitHub's limit
@@ -33,6 +33,7 @@ def write_run(
     *,
     preview: bool,
     comment_id: int | None = None,
+    decided: str = "",
 ) -> int:
     """Post (or edit ``comment_id``) the run's comment; returns the comment's id.
 
@@ -40,7 +41,7 @@ def write_run(
     comments; a comment written later for the same plan only points to it by its sha.
     """
     number = turn.event.issue_number
-    visible = render_run(turn, run, plan, preview=preview)
+    visible = render_run(turn, run, plan, preview=preview, decided=decided)
     sha, inline = plan_blocks(turn, run.run_id, plan, chunk=COMMENT_BUDGET)
     run = replace(run, plan_sha=sha)
     room = COMMENT_BUDGET - len(visible) - len(run_block(turn, run)) - 100
@@ -69,12 +70,29 @@ def write_run(
     return comment_id
 
 
-def render_run(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool) -> str:
+def render_run(
+    turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, preview: bool, decided: str = ""
+) -> str:
     elapsed = turn.clock.monotonic() - turn.job.started
-    view = View(trigger=turn.settings.trigger, plan=plan, elapsed=elapsed)
+    view = View(trigger=turn.settings.trigger, plan=plan, elapsed=elapsed, decided=decided)
     if preview:
         return render_preview(run, view, skipped={s.key: s.reason for s in run.skipped})
     return render_summary(run, view)
+
+
+def mark_decided(
+    turn: Turn, preview: RunState, plan: Sequence[PlannedIssue], what: str, comment_id: int
+) -> None:
+    """Rewrite a decided preview's heading so it no longer asks for a decision.
+
+    Its state block is written again as it was: the decision's own comment has a newer seq.
+    """
+    if not preview.comment_id or preview.status != "pending":
+        return
+    base = preview.comment_url.split("#", 1)[0]
+    link = f"{base}#issuecomment-{comment_id}" if base else ""
+    text = f"{what} by {code(turn.event.sender)}" + (f": [see here]({link})" if link else "")
+    write_run(turn, preview, plan, preview=True, comment_id=preview.comment_id, decided=text)
 
 
 def run_outcome(turn: Turn, verb: str, run: RunState, plan: Sequence[PlannedIssue]) -> Outcome:
