@@ -243,17 +243,26 @@ def _find_yaml_options(lines: Sequence[str], *, skip: frozenset[int]) -> _Found:
     return found
 
 
+# Keys that do not make a yaml block an options block on their own: `spec` is also the body
+# of every Kubernetes object, so a manifest quoted in a spec stays spec text.
+_AMBIGUOUS_IN_YAML = frozenset({"spec"})
+
+
+def _marks_options(key: str) -> bool:
+    return _is_known(key) and normalize_key(key) not in _AMBIGUOUS_IN_YAML
+
+
 def _read_yaml_block(body: Sequence[str], *, first_line: int) -> _Found | None:
     """The options in a yaml block, or None when the block is not an options block."""
     content = "\n".join(body)
     try:
         pairs = _yaml_pairs(content)
     except yaml.YAMLError as exc:
-        if not any(_is_known(m["key"]) for m in map(_KEY_LINE.match, body) if m):
+        if not any(_marks_options(m["key"]) for m in map(_KEY_LINE.match, body) if m):
             return None
         line = first_line + _mark_line(exc)
         return _Found(errors=(OptionError(line, "", _yaml_message(exc)),))
-    if not any(_is_known(key) for key, _, _ in pairs):
+    if not any(_marks_options(key) for key, _, _ in pairs):
         return None
     entries: list[_Entry] = []
     errors: list[OptionError] = []

@@ -81,3 +81,17 @@ def test_option_errors_in_the_file_name_the_file(gh: Harness) -> None:
     assert result.outputs["status"] == "invalid", result.log
     reply = gh.last_reply(issue["number"])
     assert "The lines are those of `docs/rfc-12.md`." in reply and "count" in reply
+
+
+def test_a_quoted_kubernetes_manifest_is_spec_text_not_options() -> None:
+    from openproducer.spec import parse_spec
+
+    text = (
+        "## Deploy\nApply this:\n\n```yaml\napiVersion: apps/v1\nkind: Deployment\n"
+        "metadata:\n  name: web\nspec:\n  replicas: 2\n```\n"
+    )
+    parsed = parse_spec(text, max_issues=10)
+    assert parsed.errors == () and parsed.options.spec is None
+    assert "replicas: 2" in parsed.text
+    options = parse_spec("```yaml\nlabels: [x]\nspec: docs/a.md\n```\n## A\n", max_issues=10)
+    assert options.options.spec == "docs/a.md" and options.options.labels == ("x",)
