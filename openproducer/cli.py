@@ -463,7 +463,7 @@ def _demo(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         else resources.files("openproducer").joinpath("examples/spec.md").read_text("utf-8")
     )
     with tempfile.TemporaryDirectory() as workdir:
-        return run_demo(text, workdir=workdir, out=sys.stdout)
+        return run_demo(text, workdir=workdir, out=sys.stdout, stop_after=args.stop_after)
 
 
 def _add_terminal_verbs(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -512,6 +512,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.set_defaults(handler=_run)
     demo = sub.add_parser("demo", help="see the whole flow against a local GitHub emulator")
     demo.add_argument("spec", nargs="?", help="a spec file (default: a bundled example)")
+    demo.add_argument(
+        "--stop-after",
+        choices=("spawn", "confirm", "issue", "status"),
+        default="",
+        help="end the tour after this step (e.g. spawn, for scripts)",
+    )
     demo.set_defaults(handler=_demo)
     _add_terminal_verbs(sub)
     return parser

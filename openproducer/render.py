@@ -70,14 +70,16 @@ _EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 def summary_line(body: str, *, title: str = "") -> str:
     """The first line of a body that says something the title does not, as plain prose.
 
-    Headings, breadcrumbs ("Spec section: …"), tables, fences and HTML are skipped; list
-    and quote marks and bold markers are dropped, so no literal ``**`` reaches a table cell.
+    Headings, quoted context (the breadcrumb, the spec's intro), tables, fences and HTML are
+    skipped; list marks and bold markers are dropped, so no literal ``**`` reaches a cell.
     """
-    for line in body.splitlines():
+    lines = body.splitlines()
+    task = [i for i, line in enumerate(lines) if line.strip().lower() in ("### task", "## task")]
+    for line in lines[task[0] + 1 :] if task else lines:  # the task says it best, if named
         text = _EMPHASIS.sub(r"\2", _BLOCK_MARKS.sub("", line)).strip()
         if (
             not text
-            or line.lstrip().startswith(("#", "|", "```", "~~~", "<"))
+            or line.lstrip().startswith(("#", "|", "```", "~~~", "<", ">"))
             or text.lower().startswith(("spec section:", "from the spec"))
             or text.casefold().rstrip(".:") == title.casefold().rstrip(".:")
         ):

@@ -425,3 +425,19 @@ def test_build_terminal_event(verb: str, argument: str, comment: str) -> None:
     assert (event.name, event.action, event.comment_id) == ("issue_comment", "created", None)
     assert (event.comment_body, event.sender, event.issue_author) == (comment, "alice", "carol")
     assert (event.origin, event.trigger_key) == ("terminal", "terminal:ab12")
+
+
+def test_demo_is_a_labelled_tour_of_the_whole_conversation(terminal: Terminal) -> None:
+    ran = terminal("demo", GITHUB_TOKEN="")
+    assert ran.code == 0, ran.err
+    steps = re.findall(r"^Step (\d): (.+)$", ran.out, flags=re.M)
+    assert [n for n, _ in steps] == ["1", "2", "3", "4", "5"]
+    for words in ("Preview:", "Created", "Part of #1", "Runs in this issue", "Rolled back run"):
+        assert words in ran.out, words
+    assert "GET /user" not in ran.out + ran.err and "::group::" not in ran.out
+
+
+def test_demo_can_stop_after_the_spawn(terminal: Terminal) -> None:
+    ran = terminal("demo", "--stop-after", "spawn", GITHUB_TOKEN="")
+    assert ran.code == 0, ran.err
+    assert "Step 1:" in ran.out and "Step 2:" not in ran.out and "Preview:" in ran.out
