@@ -14,6 +14,13 @@ from dataclasses import dataclass, replace
 
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
+from openproducer.planning.roles import (
+    CONTAINERS,
+    CRITERIA_WORDS,
+    NUMBERING,
+    ROLE_WORDS,
+    section_kind,
+)
 from openproducer.spec import FENCE, clean_title, parse_sections
 
 TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
@@ -191,12 +198,7 @@ def _words(text: str) -> int:
 
 # --------------------------------------------------------------------------- section content
 
-_AC_WORDS = (
-    r"acceptance[ -]criteri(?:a|on)|definition of done|done when|success criteria|"
-    r"exit criteria|ac|dod|akzeptanzkriterien|abnahmekriterien|fertig wenn|"
-    r"受け入れ基準|受入基準|受け入れ条件|完了条件|完了の定義|"
-    r"critères d'acceptation|criterios de aceptación"
-)
+_AC_WORDS = CRITERIA_WORDS
 _AC_INTRO = re.compile(rf"^\W*(?:{_AC_WORDS})\W*$", re.IGNORECASE)
 _AC_LINE = re.compile(
     r"^\s*(?:[*_]{1,2})?(?P<word>AC|done when|acceptance|akzeptanz|完了条件)(?:[*_]{1,2})?"
@@ -287,46 +289,15 @@ def _take_criteria(block: _Block) -> tuple[_Block, list[str], bool]:
 
 # --------------------------------------------------------------------------- section kinds
 
-_KIND_WORDS = {
-    "criteria": _AC_WORDS + r"|acceptance tests?",
-    "scope": (
-        r"out of scope|not in scope|non[- ]?goals|won'?t do|won'?t have|nicht im umfang|"
-        r"nicht[- ]?ziele|außerhalb des umfangs|スコープ外|対象外|やらないこと|hors périmètre|"
-        r"fuera de alcance"
-    ),
-    "context": (
-        r"background|context|overview|introduction|intro|summary|executive summary|motivation|"
-        r"problem|problem statement|goals?|objectives?|purpose|about|tl;?dr|vision|"
-        r"hintergrund|kontext|überblick|übersicht|einleitung|einführung|zusammenfassung|ziele?|"
-        r"背景|概要|はじめに|目的|前提|contexte|aperçu|antecedentes|resumen|introducción"
-    ),
-    "constraints": (
-        r"constraints|guidelines|conventions|rules|non[- ]functional requirements|"
-        r"rahmenbedingungen|einschränkungen|制約|制約事項|前提条件"
-    ),
-    "notes": (
-        r"notes?|open questions|questions|references|links|resources|glossary|appendix|risks|"
-        r"assumptions|faq|see also|further reading|related|anmerkungen|notizen|hinweise|"
-        r"offene fragen|referenzen|備考|メモ|注意事項|参考|補足"
-    ),
-}
-_KINDS = {
-    kind: re.compile(rf"^(?:{words})(?:\s*(?:[:(\-–—&/,]|\band\b|\bfor\b|\bof\b|\bon\b).*)?$")
-    for kind, words in _KIND_WORDS.items()
-}
-_CONTAINERS = ("context", "notes", "constraints")  # kinds that may hold work sections
+_KIND_WORDS = ROLE_WORDS
+_CONTAINERS = CONTAINERS
 _GENERIC = re.compile(
     r"^(?:tasks?|to-?dos?|to do|checklist|deliverables|requirements|features|work items|items|"
     r"steps|action items|scope|backlog|(?:user )?stories|details|implementation|misc|other|"
-    r"aufgaben|anforderungen|タスク|要件|やること)$"
+    r"aufgaben|anforderungen|タスク|要件|やること|требования|задачи|tareas|requisitos|tâches|"
+    r"exigences|任务|需求)$"
 )
-_NUMBERING = re.compile(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+")
-
-
-def section_kind(title: str) -> str:
-    """ "work", or what kind of non-deliverable section the title names."""
-    name = " ".join(_NUMBERING.sub("", title).casefold().split())
-    return next((kind for kind, pattern in _KINDS.items() if pattern.match(name)), "work")
+_NUMBERING = NUMBERING
 
 
 def _display(title: str) -> str:
@@ -349,7 +320,16 @@ class _Node:
     @property
     def walked(self) -> bool:
         """Whether the section yields issues: work, or context that holds work sections."""
-        return self.kind == "work" or (self.kind in _CONTAINERS and self.has_work)
+        if self.kind == "work":
+            return not self.only_holds_context
+        return self.kind in _CONTAINERS and self.has_work
+
+    @property
+    def only_holds_context(self) -> bool:
+        """An unknown heading with no text of its own over context sections is context too."""
+        if not self.children or _has_content(self.section.body):
+            return False
+        return not self.has_work and any(c.kind == "reference" for c in self.children)
 
     @property
     def has_work(self) -> bool:
@@ -955,7 +935,7 @@ def prepare(text: str) -> _Prepared:
             kept.append(line)
             index += 1
             continue
-        if section_kind(_tag_title(name)) in ("context", "notes"):
+        if section_kind(_tag_title(name)) in ("context", "reference", "notes"):
             context.append("\n".join(inner).strip())
         elif has_headings:
             kept += inner
@@ -1080,24 +1060,42 @@ def _globals(roots: Sequence[_Node], scope: _Scope) -> tuple[_Scope, list[str], 
     """Top-level non-work sections: global criteria, notes for the user, background text."""
     notes: list[str] = []
     background: list[str] = []
+    work_seen = False
     for node in roots:
         if node.walked:
+            work_seen = True
             continue
         text = node.subtree_text()
         name = _display(node.section.title)
         if node.kind == "criteria":
             scope = _add_criteria(node, scope)
         elif node.kind == "scope" and text.strip():
-            listed = "; ".join(clean_title(i.head) for i in analyze(text).items) or _excerpt(
-                text, 160
-            )
-            notes.append(f'Not planned, as "{name}" says: {listed}')
+            notes.append(_not_planned(name, text))
         elif node.kind == "constraints" and text.strip():
             scope = scope.add(extras=((name, text),), covers=(_path_name(node.section.path),))
         elif text.strip():
-            background += [text] if node.kind == "context" else []
+            leading = node.kind == "reference" and not work_seen
+            background += [text] if node.kind == "context" or leading else []
             notes.append(f'"{name}" was read as context for the issues, not as work to do.')
+            notes += _nested_scope_notes(node)
     return scope, notes, background
+
+
+def _not_planned(name: str, text: str) -> str:
+    listed = "; ".join(clean_title(i.head) for i in analyze(text).items) or _excerpt(text, 160)
+    return f'Not planned, as "{name}" says: {listed}'
+
+
+def _nested_scope_notes(node: _Node) -> list[str]:
+    """Non-goals nested in a context section ("Motivation > Non-Goals") are still said."""
+    notes = []
+    for child in node.children:
+        text = child.subtree_text()
+        if child.kind == "scope" and text.strip():
+            notes.append(_not_planned(_display(child.section.title), text))
+        else:
+            notes += _nested_scope_notes(child)
+    return notes
 
 
 def _unstructured(text: str) -> list[_Draft]:
