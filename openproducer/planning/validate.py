@@ -306,7 +306,7 @@ def find_uncovered(sections: Sequence[Section], issues: Sequence[PlannedIssue]) 
         for s in sections
         if one_line(path_name(s)) in covered or _title_match(_significant(s.title), words)
     }
-    from openproducer.planning.offline import section_kind  # context, notes, out of scope
+    from openproducer.planning.roles import section_kind  # context, notes, out of scope
 
     result = []
     for section in sections:
