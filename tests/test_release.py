@@ -564,3 +564,11 @@ def test_the_bot_ignores_pull_request_comments_the_filter_drops(gh: Harness) -> 
     )
     payload["repository"] = gh.repository
     assert gh.run("issue_comment", payload).outputs["status"] == "ignored"
+
+
+def test_this_repository_dogfoods_exactly_the_readmes_workflow() -> None:
+    dogfood = (ROOT / ".github/workflows/openproducer.yml").read_text()
+    body = "".join(line for line in dogfood.splitlines(keepends=True) if not line.startswith("#"))
+    assert body.rstrip("\n") == release.readme_workflow((ROOT / "README.md").read_text()).rstrip(
+        "\n"
+    )
