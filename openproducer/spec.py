@@ -781,19 +781,98 @@ def _still_inside(line: str, *, inside: bool) -> bool:
 
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _REF_LINK = re.compile(r"!?\[([^\]]+)\]\[[^\]]*\]")
-_TAG = re.compile(r"</?[A-Za-z][\w-]*(?:\s[^<>]*)?/?>")
+_TAG = re.compile(r"</?(?P<name>[A-Za-z][\w-]*)(?:\s[^<>]*)?/?>")
 _EMPHASIS = re.compile(r"(?<![\w*])(\*{1,3}|_{1,3}|~~)(?=\S)(.+?)(?<=\S)\1(?![\w*])")
+_CODE_SPAN = re.compile(r"(?<!`)(`+)(?!`).+?(?<!`)\1(?!`)")
+HTML_TAGS = frozenset(
+    [
+        "a",
+        "abbr",
+        "b",
+        "blockquote",
+        "br",
+        "caption",
+        "center",
+        "code",
+        "dd",
+        "del",
+        "details",
+        "div",
+        "dl",
+        "dt",
+        "em",
+        "font",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "hr",
+        "i",
+        "img",
+        "ins",
+        "kbd",
+        "li",
+        "ol",
+        "p",
+        "picture",
+        "pre",
+        "q",
+        "rp",
+        "rt",
+        "ruby",
+        "s",
+        "samp",
+        "small",
+        "source",
+        "span",
+        "strike",
+        "strong",
+        "sub",
+        "summary",
+        "sup",
+        "table",
+        "tbody",
+        "td",
+        "tfoot",
+        "th",
+        "thead",
+        "tr",
+        "tt",
+        "u",
+        "ul",
+        "var",
+        "video",
+    ]
+)
 
 
 def clean_title(text: str) -> str:
-    """Heading or item text as a plain title: no emphasis, link URLs, tags or trailing #s."""
+    """Heading or item text as a plain title: no emphasis, link URLs, tags or trailing #s.
+
+    Code spans are kept as written, and so are ``<placeholders>`` that are no HTML tag
+    (``kiln run <task_id>``, ``Option<Instant>``)."""
     text = re.sub(r"<!--.*?(?:-->|$)", "", text)
-    text = _LINK.sub(r"\1", text)
-    text = _REF_LINK.sub(r"\1", text)
-    text = _TAG.sub("", text)
-    previous = None
-    while previous != text:
-        previous, text = text, _EMPHASIS.sub(r"\2", text)
+    text = _outside_code(text, _plain)
     text = re.sub(r"(?:^|\s)#+\s*$", "", text)
     text = text.strip().strip("*_").strip().rstrip(":：").rstrip()
     return " ".join(text.split())
+
+
+def _plain(text: str) -> str:
+    """Prose without link targets, HTML tags and emphasis marks."""
+    text = _LINK.sub(r"\1", text)
+    text = _REF_LINK.sub(r"\1", text)
+    text = _TAG.sub(lambda m: "" if m["name"].lower() in HTML_TAGS else m[0], text)
+    previous = None
+    while previous != text:
+        previous, text = text, _EMPHASIS.sub(r"\2", text)
+    return text
+
+
+def _outside_code(text: str, change: Callable[[str], str]) -> str:
+    """``change`` applied to the text around inline code spans, which stay as they are."""
+    spans = [span[0] for span in _CODE_SPAN.finditer(text)]
+    held = _CODE_SPAN.sub(lambda m: f"\x00{spans.index(m[0])}\x00", text)
+    return re.sub(r"\x00(\d+)\x00", lambda m: spans[int(m[1])], change(held))

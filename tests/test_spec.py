@@ -7,7 +7,13 @@ from pathlib import Path
 import pytest
 
 from openproducer.model import Options
-from openproducer.spec import KNOWN_OPTIONS, parse_sections, parse_spec, render_option_help
+from openproducer.spec import (
+    KNOWN_OPTIONS,
+    clean_title,
+    parse_sections,
+    parse_spec,
+    render_option_help,
+)
 
 SPECS = Path(__file__).parent / "data" / "specs"
 
@@ -384,3 +390,19 @@ def test_code_with_hash_lines_stays_in_the_body() -> None:
 )
 def test_section_titles_of_spec_files(name: str, titles: list[str]) -> None:
     assert [s.title for s in parse_sections((SPECS / name).read_text())] == titles
+
+
+@pytest.mark.parametrize(
+    ("text", "title"),
+    [
+        (
+            "Keep a `Makefile` that calls `kiln run <task_id>`",
+            "Keep a `Makefile` that calls `kiln run <task_id>`",
+        ),
+        ("Store an Option<Instant> per socket", "Store an Option<Instant> per socket"),
+        ("**Bold** <b>tag</b> and <br/> break", "Bold tag and break"),
+        ("Parse `__init__` files, **fast**", "Parse `__init__` files, fast"),
+    ],
+)
+def test_clean_title_keeps_code_and_placeholders(text: str, title: str) -> None:
+    assert clean_title(text) == title

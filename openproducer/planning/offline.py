@@ -14,14 +14,16 @@ from dataclasses import dataclass, replace
 
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
+from openproducer.planning.dependencies import is_order_heading, order_edges, ordered_steps, words
 from openproducer.planning.roles import (
     CONTAINERS,
     CRITERIA_WORDS,
     NUMBERING,
     ROLE_WORDS,
+    heading_name,
     section_kind,
 )
-from openproducer.spec import FENCE, clean_title, parse_sections
+from openproducer.spec import FENCE, HTML_TAGS, clean_title, parse_sections
 
 TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
 CONTEXT_LIMIT = 600
@@ -504,7 +506,7 @@ def _add_criteria(node: _Node, scope: _Scope) -> _Scope:
 
 def _criteria_target(title: str) -> str:
     """The section an "Acceptance criteria for X" / "Acceptance criteria (X)" heading names."""
-    rest = re.sub(rf"^(?:{_KIND_WORDS['criteria']})", "", _display(title).casefold())
+    rest = re.sub(rf"^(?:{_KIND_WORDS['criteria']})", "", heading_name(title))
     return _norm(re.sub(r"^\s*(?:for|of|[:(\-–—])\s*", "", rest).rstrip(")"))
 
 
@@ -545,7 +547,30 @@ def _item_drafts(path: tuple[str, ...], content: _Content, scope: _Scope) -> lis
     if content.prose:
         base = replace(base, context=(*base.context, _context(path, content.prose)))
     prefix = _prefix_for(path, scope)
-    return [_item_draft(item, base, prefix, content.criteria) for item in content.items]
+    items = open_items(content.items)
+    return [_item_draft(item, base, prefix, content.criteria) for item in items]
+
+
+def open_items(items: Sequence[_Item]) -> tuple[_Item, ...]:
+    """The items still to do: ticked ones are done once a list ticks two or more.
+
+    A single tick among open items is kept (it may be a slip, and plans have relied on it)."""
+    ticked = [item for item in items if item.checked]
+    return tuple(item for item in items if not item.checked) if len(ticked) >= 2 else tuple(items)
+
+
+def _done_count(sections: Sequence[Section], preamble: str) -> int:
+    bodies = (preamble, *(section.body for section in sections))
+    return sum(
+        len(content.items) - len(open_items(content.items)) for content in map(analyze, bodies)
+    )
+
+
+def _done_note(count: int) -> list[str]:
+    if not count:
+        return []
+    items = "item is" if count == 1 else "items are"
+    return [f"{count} ticked {items} done and not planned."]
 
 
 def _item_draft(item: _Item, base: _Draft, prefix: str, criteria: tuple[str, ...]) -> _Draft:
@@ -849,68 +874,6 @@ _TAG_OPEN = re.compile(r"^\s*<(?P<name>[A-Za-z][\w-]*)(?:\s[^<>]*)?>\s*$")
 _TAG_INLINE = re.compile(
     r"^\s*<(?P<name>[A-Za-z][\w-]*)(?:\s[^<>]*)?>(?P<inner>.*)</(?P=name)>\s*$"
 )
-_HTML_TAGS = frozenset(
-    {
-        "a",
-        "abbr",
-        "b",
-        "blockquote",
-        "br",
-        "caption",
-        "center",
-        "code",
-        "dd",
-        "del",
-        "details",
-        "div",
-        "dl",
-        "dt",
-        "em",
-        "font",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "hr",
-        "i",
-        "img",
-        "ins",
-        "kbd",
-        "li",
-        "ol",
-        "p",
-        "picture",
-        "pre",
-        "q",
-        "rp",
-        "rt",
-        "ruby",
-        "s",
-        "samp",
-        "small",
-        "source",
-        "span",
-        "strike",
-        "strong",
-        "sub",
-        "summary",
-        "sup",
-        "table",
-        "tbody",
-        "td",
-        "tfoot",
-        "th",
-        "thead",
-        "tr",
-        "tt",
-        "u",
-        "ul",
-        "var",
-        "video",
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -948,10 +911,10 @@ def prepare(text: str) -> _Prepared:
 def _tag_block(lines: Sequence[str], index: int) -> tuple[str, list[str], int]:
     """(tag name, inner lines, index after the block) of a custom tag block at ``index``."""
     inline = _TAG_INLINE.match(lines[index])
-    if inline and inline["name"].lower() not in _HTML_TAGS:
+    if inline and inline["name"].lower() not in HTML_TAGS:
         return inline["name"], [inline["inner"]], index + 1
     match = _TAG_OPEN.match(lines[index])
-    if not match or match["name"].lower() in _HTML_TAGS:
+    if not match or match["name"].lower() in HTML_TAGS:
         return "", [], index
     closing = f"</{match['name']}>"
     for end in range(index + 1, len(lines)):
@@ -1016,6 +979,7 @@ class _Outline:
     doc: tuple[str, ...]
     notes: tuple[str, ...]
     intro: str  # preamble excerpt for every issue
+    orders: tuple[tuple[str, ...], ...] = ()  # sequences of steps the spec orders its work in
 
 
 def _outline(text: str) -> _Outline:
@@ -1030,6 +994,7 @@ def _outline(text: str) -> _Outline:
     if title:
         intro_parts.append(title.section.body)
     scope, notes, background = _globals(roots, scope)
+    notes += _done_note(_done_count(sections, _preamble(sections, prepared.text)))
     intro = _excerpt("\n\n".join(p for p in (*intro_parts, *background) if p.strip()))
     drafts: list[_Draft] = []
     for node in roots:
@@ -1040,7 +1005,29 @@ def _outline(text: str) -> _Outline:
     if not drafts:
         rest = prepared.text if _has_content(prepared.text) else "\n\n".join(prepared.context)
         return _Outline(tuple(_unstructured(rest)), (), (), "")
-    return _Outline(tuple(drafts), scope.doc, tuple(notes), intro)
+    orders = _orders(sections, _preamble(sections, prepared.text))
+    return _Outline(tuple(drafts), scope.doc, tuple(notes), intro, orders)
+
+
+def _orders(sections: Sequence[Section], preamble: str) -> tuple[tuple[str, ...], ...]:
+    """Every sequence of steps in the spec's prose, items and roadmap lists."""
+    found: list[tuple[str, ...]] = []
+    for title, body in (("", preamble), *((s.title, s.body) for s in sections)):
+        for block in split_blocks(_COMMENT.sub("", body)):
+            found += _block_orders(block, ordered_list=is_order_heading(title))
+    return tuple(steps for steps in found if len(steps) >= 2)
+
+
+def _block_orders(block: _Block, *, ordered_list: bool) -> list[tuple[str, ...]]:
+    if block.kind == "para":
+        return [tuple(ordered_steps(block.text))]
+    if block.kind != "list":
+        return []
+    items = parse_items(block.lines)
+    found = [tuple(ordered_steps(f"{item.head} {item.detail}")) for item in items]
+    if ordered_list and re.match(r"^\s*\d", block.lines[0]):
+        found.append(tuple(item.head for item in items))
+    return found
 
 
 def _walk_all(node: _Node, scope: _Scope) -> list[_Draft]:
@@ -1273,7 +1260,12 @@ def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
     for draft in outline.drafts:
         total[draft.path] = total.get(draft.path, 0) + 1
     titles = _unique_titles(drafts, total=total, doc=outline.doc)
-    depends = _dependencies(drafts, titles)
+    names = [_step_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
+    ordered = order_edges(outline.orders, names)
+    depends = [
+        tuple(sorted({*named, *(i + 1 for i in follows)}))
+        for named, follows in zip(_dependencies(drafts, titles), ordered, strict=True)
+    ]
     return [
         PlannedIssue(
             key=str(index),
@@ -1286,6 +1278,12 @@ def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
         )
         for index, (draft, title) in enumerate(zip(drafts, titles, strict=True), 1)
     ]
+
+
+def _step_names(draft: _Draft, title: str) -> frozenset[str]:
+    """The words a step of the spec's order may name an issue by: its title and section."""
+    section = _display(draft.path[-1]) if draft.path else ""
+    return words(f"{title} {draft.title} {section}")
 
 
 def _size(draft: _Draft) -> str:

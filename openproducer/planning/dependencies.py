@@ -1,0 +1,178 @@
+"""Dependency edges from the order a spec gives its work (#12), pure.
+
+A spec orders its work in prose ("first the data model, then the executor"), in inline
+numbering ("MVP: 1) set-up, 2) the data model, 3) the executor") and in the numbered lists of a
+roadmap, phase or milestone section. Each step of such a sequence is matched to the issue whose
+title and section share the most words with it; an issue then depends on the issue of the step
+before it, when that issue comes earlier in the plan (``depends_on`` names earlier issues only).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable, Sequence
+
+_THEN = re.compile(
+    r"(?:[,;:]\s*|[.!?]\s+|\s+)(?:and\s+)?(?:only\s+)?(?:then|finally|afterwards|after that)\b",
+    re.IGNORECASE,
+)
+_FIRST = re.compile(r"\bfirst\b", re.IGNORECASE)
+_STEP_NUMBER = re.compile(r"(?:^|(?<=[\s(:,;]))\(?(?P<n>\d{1,2})\)\s+")
+_SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_ORDER_HEADING = re.compile(
+    r"\b(?:roadmap|phases?|milestones?|rollout|roll-out|order|sequence|stages?|mvp|"
+    r"timeline|plan)\b",
+    re.IGNORECASE,
+)
+_WORD = re.compile(r"[^\W_][\w-]*")
+_STOPWORDS = frozenset(
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "of",
+        "to",
+        "in",
+        "on",
+        "for",
+        "with",
+        "by",
+        "at",
+        "from",
+        "that",
+        "this",
+        "these",
+        "those",
+        "is",
+        "are",
+        "be",
+        "been",
+        "it",
+        "its",
+        "their",
+        "our",
+        "we",
+        "then",
+        "first",
+        "finally",
+        "only",
+        "after",
+        "before",
+        "top",
+        "each",
+        "every",
+        "which",
+        "who",
+        "new",
+        "one",
+        "two",
+        "three",
+        "all",
+        "any",
+        "into",
+        "over",
+        "under",
+        "when",
+        "once",
+        "also",
+        "both",
+        "more",
+        "most",
+        "than",
+        "as",
+        "not",
+        "no",
+    ]
+)
+_MIN_STEM = 4
+
+
+def ordered_steps(text: str) -> list[str]:
+    """The steps of one paragraph or list item, in order; empty when it orders nothing."""
+    flat = " ".join(text.split())
+    numbered = _numbered_steps(flat)
+    return numbered if len(numbered) >= 2 else _then_steps(flat)
+
+
+def _numbered_steps(flat: str) -> list[str]:
+    """ "1) a, 2) b, 3) c": the numbers must count up from 1."""
+    marks = list(_STEP_NUMBER.finditer(flat))
+    if len(marks) < 2 or [int(m["n"]) for m in marks] != list(range(1, len(marks) + 1)):
+        return []
+    ends = [m.start() for m in marks[1:]] + [len(flat)]
+    return [_first_sentence(flat[m.end() : end]) for m, end in zip(marks, ends, strict=True)]
+
+
+def _then_steps(flat: str) -> list[str]:
+    """ "First a, then b, and only then c" (or "a, then b")."""
+    parts = _THEN.split(flat)
+    if len(parts) < 2:
+        return []
+    head = parts[0]
+    firsts = list(_FIRST.finditer(head))
+    head = head[firsts[-1].end() :] if firsts else re.split(r"[.!?:]\s+", head)[-1]
+    return [head.strip(" ,;"), *(_first_sentence(part) for part in parts[1:])]
+
+
+def _first_sentence(text: str) -> str:
+    end = _SENTENCE_END.search(text)
+    return (text[: end.start()] if end else text).strip(" ,;")
+
+
+def is_order_heading(title: str) -> bool:
+    """A roadmap, phase, milestone or rollout heading: its numbered lists are in order."""
+    return bool(_ORDER_HEADING.search(title))
+
+
+def words(text: str) -> frozenset[str]:
+    """Significant words: lowercase, no stopwords, at least three letters."""
+    found = (w.casefold() for w in _WORD.findall(text))
+    return frozenset(w for w in found if len(w) >= 3 and w not in _STOPWORDS)
+
+
+def _same_word(first: str, second: str) -> bool:
+    """Equal, or sharing a stem ("cache" and "caching", "report" and "reporting")."""
+    if first == second:
+        return True
+    need = max(_MIN_STEM, min(5, len(first) - 1, len(second) - 1))
+    return len(first) >= _MIN_STEM and len(second) >= _MIN_STEM and first[:need] == second[:need]
+
+
+def _score(step: Sequence[str], name: frozenset[str]) -> tuple[int, int]:
+    """How many of the step's words the name shares, then how early the first one comes."""
+    shared = [i for i, word in enumerate(step) if any(_same_word(word, n) for n in name)]
+    return len(shared), -(shared[0] if shared else len(step))
+
+
+def match_step(step: str, names: Sequence[frozenset[str]]) -> int | None:
+    """The index of the issue a step names best (the earliest of equals), or None.
+
+    A step names its subject first ("enforcement on top of the accounting"), so of two
+    issues sharing as many words, the one sharing the earlier word wins."""
+    wanted = _ordered_words(step)
+    scores = [_score(wanted, name) for name in names]
+    best = max(scores, default=(0, 0))
+    return scores.index(best) if best[0] > 0 else None
+
+
+def _ordered_words(text: str) -> list[str]:
+    kept = words(text)
+    found = (w.casefold() for w in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in found if w in kept))
+
+
+def order_edges(
+    sequences: Iterable[Sequence[str]], names: Sequence[frozenset[str]]
+) -> list[set[int]]:
+    """For each issue, the earlier issues its step follows in some sequence."""
+    edges: list[set[int]] = [set() for _ in names]
+    for steps in sequences:
+        matched = [match_step(step, names) for step in steps]
+        chain = [index for index in matched if index is not None]
+        for before, after in itertools.pairwise(chain):
+            if before < after:
+                edges[after].add(before)
+    return edges

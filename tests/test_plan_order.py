@@ -1,0 +1,69 @@
+"""Dependency edges from the order a spec gives its work (#12)."""
+
+from __future__ import annotations
+
+import pytest
+
+from openproducer.model import Plan
+from openproducer.planning.dependencies import match_step, ordered_steps, words
+from openproducer.planning.offline import build_offline_plan
+from openproducer.spec import parse_spec
+
+
+@pytest.mark.parametrize(
+    ("text", "steps"),
+    [
+        (
+            "The work lands in order: first the parser, then the runner, and only then the report.",
+            ["the parser", "the runner", "the report"],
+        ),
+        (
+            "MVP: 1) project set-up, 2) the data model, 3) the executor.",
+            ["project set-up", "the data model", "the executor"],
+        ),
+        ("Local caching of outputs, then watch mode.", ["Local caching of outputs", "watch mode"]),
+        ("Steps 2) and 1) are out of order.", []),
+        ("Nothing is ordered here.", []),
+    ],
+)
+def test_ordered_steps(text: str, steps: list[str]) -> None:
+    assert ordered_steps(text) == steps
+
+
+def test_a_step_names_the_issue_sharing_its_first_word() -> None:
+    names = [words("Kubelet accounting"), words("Enforcement and deletion order")]
+    assert match_step("enforcement on top of the accounting", names) == 1
+    assert match_step("caching", [words("Local cache")]) == 0
+    assert match_step("unrelated words", names) is None
+
+
+def edges(plan: Plan) -> dict[str, tuple[str, ...]]:
+    return {issue.title: issue.depends_on for issue in plan.issues if issue.depends_on}
+
+
+def test_first_then_prose_orders_the_sections() -> None:
+    text = (
+        "## Plan\nFirst the data model, then the executor, then the command line.\n"
+        "## Data model\nTables for tasks.\n## Executor\nRuns tasks.\n## Command line\nThe CLI."
+    )
+    plan = build_offline_plan(parse_spec(text))
+    assert edges(plan) == {"Executor": ("2",), "Command line": ("3",)}
+
+
+def test_a_numbered_roadmap_list_orders_its_items() -> None:
+    text = (
+        "## Overview\nA file sync tool.\n\n## Roadmap\n1. Storage layer\n2. Sync engine\n"
+        "3. Conflict resolution"
+    )
+    plan = build_offline_plan(parse_spec(text))
+    assert edges(plan) == {"Roadmap: Sync engine": ("1",), "Roadmap: Conflict resolution": ("2",)}
+
+
+def test_edges_point_to_earlier_issues_only() -> None:
+    text = (
+        "## Executor\nRuns tasks.\n## Data model\nTables.\n"
+        "## Order\nFirst the data model, then the executor."
+    )
+    plan = build_offline_plan(parse_spec(text))
+    for issue in plan.issues:
+        assert all(int(key) < int(issue.key) for key in issue.depends_on)
