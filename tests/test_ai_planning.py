@@ -15,6 +15,7 @@ import pytest
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
 from openproducer.planning import openai_provider
 from openproducer.planning.ai import AISettings, build_plan
+from openproducer.planning.limits import LimitOverrides
 from openproducer.safety import ZWJ
 from tests.fakes.ai_server import (
     FakeAIServer,
@@ -51,6 +52,7 @@ SECTIONS = (
     Section(("Team Calendar", "Notifications"), 2, 13, "E-mail reminders."),
 )
 SPEC = Spec(text=SPEC_TEXT)
+SERIAL = LimitOverrides(concurrency=1)  # parts asked in order, for scripted replies
 
 
 def draft(
@@ -183,11 +185,24 @@ def test_server_errors_until_fallback_with_a_visible_note(server: FakeAIServer) 
     assert plan.usage is not None and plan.usage.requests == 3
 
 
-def test_timeout_is_retried(server: FakeAIServer) -> None:
+def test_timeout_is_retried_when_the_request_cannot_shrink(server: FakeAIServer) -> None:
     server.queue(Reply(200, {}, delay=1.0), openai_reply(as_json(GOOD_PLAN)))
-    plan = plan_for(custom(server, timeout=0.3))
+    one = Spec(text="Sign up and log in with e-mail; reset a forgotten password.\n")
+    plan = build_plan(
+        one, settings=custom(server, timeout=0.3), max_issues=20, offline_planner=stub_offline
+    )
     assert plan.planner == "custom"
     assert len(server.requests) == 2
+
+
+def test_timeout_plans_the_parts_instead_of_resending(server: FakeAIServer) -> None:
+    parts = [{"issues": [draft(t)], "notes": []} for t in ("Accounts", "Events", "Reminders")]
+    server.queue(Reply(200, {}, delay=1.0), *(openai_reply(as_json(p)) for p in parts))
+    plan = plan_for(custom(server, timeout=0.3, limits=SERIAL))
+    assert [i.title for i in plan.issues] == ["Accounts", "Events", "Reminders"]
+    assert len(server.requests) == 4
+    assert "timed out, so the spec was planned in 3 parts" in plan.notes[0]
+    assert len({r.prompt for r in server.requests}) == 4  # nothing sent twice
 
 
 def test_retries_stop_at_the_overall_deadline(server: FakeAIServer) -> None:
@@ -309,7 +324,7 @@ def test_truncated_answer_is_planned_section_by_section(server: FakeAIServer) ->
         ),
         openai_reply(as_json({"issues": [draft("E-mail reminders")], "notes": []})),
     )
-    plan = plan_for(custom(server))
+    plan = plan_for(custom(server, limits=SERIAL))
     assert plan.planner == "custom"
     titles = [i.title for i in plan.issues]
     assert titles == [
@@ -471,7 +486,7 @@ def test_gemini_max_tokens_splits_by_section(server: FakeAIServer) -> None:
         gemini_reply(as_json({"issues": [draft("Events")], "notes": []})),
         gemini_reply(as_json({"issues": [draft("Notifications")], "notes": []})),
     )
-    plan = plan_for(gemini(server))
+    plan = plan_for(gemini(server, limits=SERIAL))
     assert [i.title for i in plan.issues] == ["Accounts", "Events", "Notifications"]
     assert plan.uncovered == ()  # matched by title words
 

@@ -22,29 +22,63 @@ Environment variables (read by `resolve_ai_settings`, for the CLI; the Action pa
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
+import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from pydantic import BaseModel
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, stop_any
 from tenacity.stop import stop_base
 from tenacity.wait import wait_exponential_jitter
 
-from openproducer import AIPlanningError, ConfigError
-from openproducer.model import AIUsage, Plan, Section, Spec
+from openproducer import AIPlanningError, ConfigError, PlanError
+from openproducer.model import AIUsage, Plan, PlannedIssue, Section, Spec
 from openproducer.planning.cache import DEFAULT_TTL, AnswerCache, cache_key
+from openproducer.planning.limits import (
+    CHARS_PER_TOKEN,
+    LimitOverrides,
+    ModelLimits,
+    estimate_messages,
+    estimate_tokens,
+    find_limits,
+    output_tokens_for,
+)
+from openproducer.planning.passes import (
+    DIGEST_LINES,
+    Outline,
+    Part,
+    build_digest,
+    build_offline_outline,
+    build_outline,
+    build_parts,
+    build_units,
+    fit_parts,
+    merge_parts,
+    split_part,
+)
 from openproducer.planning.prompt import (
     Prompt,
+    build_outline_prompt,
+    build_part_prompt,
     build_prompt,
-    merge_answers,
     read_answer,
-    share_limit,
-    split_spec,
+    read_typed_answer,
+    render_section,
 )
-from openproducer.planning.schema import PlanAnswer, ProviderError, RawAnswer
+from openproducer.planning.schema import (
+    IssueDraft,
+    OutlineAnswer,
+    PlanAnswer,
+    ProviderError,
+    RawAnswer,
+)
 from openproducer.planning.validate import revalidate, validate_plan
 from openproducer.safety import SECRET_PLACEHOLDER
 from openproducer.safety import scrub as scrub_secrets
@@ -87,6 +121,11 @@ class AISettings:
     max_attempts: int = 5  # per request, including the first
     backoff: float = 1.0  # first retry wait, seconds (doubles, with jitter)
     max_backoff: float = 30.0
+    limits: LimitOverrides | None = None  # the ai-max-*-tokens, rpm and concurrency inputs
+    output_rate: float | None = None  # tokens/s to allow per request; None: `timeout` only
+
+    def model_limits(self) -> ModelLimits:
+        return find_limits(self.provider, self.model, self.limits)
 
 
 # ---------------------------------------------------------------------------- settings
@@ -220,7 +259,9 @@ def build_plan(
         return revalidate(offline(spec, max_issues=max_issues), max_issues=limit, sections=found)
     tally = _Tally(settings)
     try:
-        return _plan_with_ai(spec, settings=settings, limit=limit, sections=found, tally=tally)
+        return _plan_with_ai(
+            spec, settings=settings, limit=limit, sections=found, tally=tally, offline=offline
+        )
     except AIPlanningError as exc:
         plan = revalidate(offline(spec, max_issues=max_issues), max_issues=limit, sections=found)
         note = fallback_note(settings, exc)
@@ -276,7 +317,13 @@ def _build_offline_plan(spec: Spec, *, max_issues: int) -> Plan:
 
 
 def _plan_with_ai(
-    spec: Spec, *, settings: AISettings, limit: int, sections: Sequence[Section], tally: _Tally
+    spec: Spec,
+    *,
+    settings: AISettings,
+    limit: int,
+    sections: Sequence[Section],
+    tally: _Tally,
+    offline: OfflinePlanner,
 ) -> Plan:
     cache = open_cache(settings)
     key = cache_key(
@@ -290,13 +337,16 @@ def _plan_with_ai(
     answer = cache.get(key) if cache else None
     cached = answer is not None
     if answer is None:
-        answer = _ask_for_plan(spec, settings=settings, limit=limit, sections=sections, tally=tally)
+        answer = _ask_for_plan(
+            spec, settings=settings, limit=limit, sections=sections, tally=tally, offline=offline
+        )
     plan = validate_plan(
         answer.issues,
         max_issues=limit,
         sections=sections,
         planner=settings.provider,
         notes=[*answer.notes, *count_notes(spec, found=len(answer.issues))],
+        reorder=True,
     )
     if cache and not cached:
         cache.put(key, answer)
@@ -316,56 +366,401 @@ def count_notes(spec: Spec, *, found: int) -> list[str]:
     return []
 
 
+SPLIT_KINDS = ("truncated", "timeout", "too_large")  # ask again, smaller
+# Kinds after which this model is asked nothing more in this run.
+STOP_KINDS = ("auth", "not_found", "quota", "daily_quota", "invalid_request", "refusal")
+
+
 def _ask_for_plan(
-    spec: Spec, *, settings: AISettings, limit: int, sections: Sequence[Section], tally: _Tally
+    spec: Spec, *, settings: AISettings, limit: int, sections: Sequence[Section], **run: Any
 ) -> PlanAnswer:
-    """One request for the whole plan; when the answer is cut off, one per top-level part."""
+    """One request when the spec fits in one; else an outline, then one request per part.
+
+    ``run`` holds the `_Tally` (``tally``) and the `OfflinePlanner` (``offline``).
+    """
+    tally: _Tally = run["tally"]
+    offline: OfflinePlanner = run["offline"]
+    limits = settings.model_limits()
+    whole = build_prompt(spec, max_issues=limit)
+    units = build_units(sections)[1]
+    expected = spec.options.count or min(limit, _work_sections(sections))
+    estimate = _offline_estimate(spec, offline=offline, limit=limit)
+    if fits_request(whole, limits, issues=expected):
+        try:
+            return _ask(
+                whole, settings=settings, tally=tally, stage="plan", retry_timeouts=not units
+            )
+        except AIPlanningError as exc:
+            if exc.kind not in SPLIT_KINDS or len(units) < 2:
+                raise
+            reason = _SPLIT_REASONS[exc.kind]
+        outline = build_offline_outline(sections, estimate=estimate)
+    else:
+        reason = f"The spec is larger than one request to {settings.provider} allows"
+        outline = _ask_outline(
+            spec, sections=sections, settings=settings, limit=limit, tally=tally, estimate=estimate
+        )
+    return _plan_in_parts(
+        spec, outline, reason=reason, settings=settings, limit=limit, tally=tally, offline=offline
+    )
+
+
+_SPLIT_REASONS = {
+    "truncated": "The AI's answer was too long",
+    "timeout": "The request for the whole plan timed out",
+    "too_large": "The spec was too large for one request",
+}
+
+
+def fits_request(
+    prompt: Prompt, limits: ModelLimits, *, issues: int, answer_type: type[BaseModel] = PlanAnswer
+) -> bool:
+    """Whether ``prompt`` and an answer of ``issues`` issues fit one request."""
+    tokens = estimate_request(prompt, answer_type)
+    return tokens <= limits.max_input and output_tokens_for(issues) <= limits.output_for(tokens)
+
+
+def estimate_request(prompt: Prompt, answer_type: type[BaseModel] = PlanAnswer) -> int:
+    """The request's input tokens: both messages and the response schema sent beside them."""
+    schema = json.dumps(answer_type.model_json_schema(), separators=(",", ":"))
+    return estimate_messages(prompt.system, prompt.user) + estimate_tokens(schema)
+
+
+def _work_sections(sections: Sequence[Section]) -> int:
+    return max(
+        1,
+        sum(
+            1
+            for u in build_units(sections)[1]
+            if u.kind == "work"
+            for s in u.sections
+            if s.body.strip()
+        ),
+    )
+
+
+def _offline_estimate(
+    spec: Spec, *, offline: OfflinePlanner, limit: int
+) -> Callable[[Sequence[Section]], int]:
+    """How many issues the offline planner finds in some sections: the outline's fallback."""
+
+    def estimate(sections: Sequence[Section]) -> int:
+        try:
+            return len(offline(_part_spec(spec, sections, count=None), max_issues=limit).issues)
+        except PlanError:
+            return 1
+
+    return estimate
+
+
+def _part_spec(spec: Spec, sections: Sequence[Section], *, count: int | None) -> Spec:
+    text = "\n\n".join(render_section(s) for s in sections)
+    return dataclasses.replace(
+        spec, text=text, options=dataclasses.replace(spec.options, count=count)
+    )
+
+
+def _ask_outline(
+    spec: Spec,
+    *,
+    sections: Sequence[Section],
+    settings: AISettings,
+    limit: int,
+    tally: _Tally,
+    estimate: Callable[[Sequence[Section]], int],
+) -> Outline:
+    """The AI's outline of the spec (the whole text or, when that is too big, a digest)."""
+    limits = settings.model_limits()
+    started = time.monotonic()
+    outline_out = 150 + 30 * len(sections)  # tokens: each heading named once, briefly
+    texts = [(spec.text, False), *((build_digest(sections, lines=n), True) for n in DIGEST_LINES)]
+    for text, digest in texts:
+        prompt = build_outline_prompt(text, max_issues=limit, digest=digest)
+        tokens = estimate_request(prompt, OutlineAnswer)
+        if tokens <= limits.max_input and outline_out <= limits.output_for(tokens):
+            break
+    else:
+        return build_offline_outline(sections, estimate=estimate)
     try:
-        return _ask(build_prompt(spec, max_issues=limit), settings=settings, tally=tally)
-    except AIPlanningError as exc:
-        parts = split_spec(sections) if exc.kind == "truncated" else []
-        if len(parts) < 2:
-            raise
-    part_spec = dataclasses.replace(spec, options=dataclasses.replace(spec.options, count=None))
-    caps = share_limit(limit, [len(text) for _, text in parts])
-    answers = [
-        _ask(
-            build_prompt(part_spec, max_issues=cap, part=text, part_title=title),
+        raw = _complete_with_retries(
+            prompt,
             settings=settings,
             tally=tally,
+            call=_Call("outline", OutlineAnswer, limits.output_for(tokens)),
         )
-        for (title, text), cap in zip(parts, caps, strict=True)
+        answer = read_typed_answer(raw, OutlineAnswer)
+    except AIPlanningError as exc:
+        if exc.kind in STOP_KINDS:
+            raise
+        return build_offline_outline(sections, estimate=estimate)
+    finally:
+        tally.timed("outline", time.monotonic() - started)
+    outline = build_outline(answer, sections, estimate=estimate)
+    return outline if outline.epics else build_offline_outline(sections, estimate=estimate)
+
+
+def _plan_in_parts(
+    spec: Spec,
+    outline: Outline,
+    *,
+    reason: str,
+    settings: AISettings,
+    limit: int,
+    tally: _Tally,
+    offline: OfflinePlanner,
+) -> PlanAnswer:
+    """Each part of the outline planned by its own request, concurrently, then merged."""
+    limits = settings.model_limits()
+    total = min(spec.options.count, limit) if spec.options.count else limit
+    per_request = limits.issues_per_request()
+    ask = _PartAsker(spec, outline, settings=settings, tally=tally, per_request=per_request)
+    parts = fit_parts(
+        build_parts(outline, total=total),
+        fits=lambda p: fits_request(ask.prompt(p), limits, issues=p.estimate),
+        per_request=per_request,
+    )
+    started = time.monotonic()
+    results, failures = _run_parts(parts, ask=ask, workers=limits.concurrency)
+    tally.timed("parts", time.monotonic() - started)
+    if not any(p not in failures for p, _ in results):
+        raise next(iter(failures.values()))
+    planned = [
+        (p, _offline_part(spec, p, offline=offline) if p in failures else answer)
+        for p, answer in results
     ]
-    merged = merge_answers(answers)
-    note = f"The AI's answer was too long, so the spec was planned in {len(parts)} parts."
-    return merged.model_copy(update={"notes": [note, *merged.notes]})
+    merged = merge_parts(planned, after=[e.after for e in outline.epics])
+    notes = [
+        f"{reason}, so the spec was planned in {len(results)} parts.",
+        *_failure_notes(failures),
+        *_skipped_notes(outline),
+        tally.pass_note(),
+    ]
+    return merged.model_copy(update={"notes": [*notes, *merged.notes]})
 
 
-def _ask(prompt: Prompt, *, settings: AISettings, tally: _Tally) -> PlanAnswer:
-    return read_answer(_complete_with_retries(prompt, settings=settings, tally=tally))
+class _PartAsker:
+    """Builds a part's prompt and asks for it; never raises (a failure is returned)."""
+
+    def __init__(
+        self,
+        spec: Spec,
+        outline: Outline,
+        *,
+        settings: AISettings,
+        tally: _Tally,
+        per_request: int,
+    ):
+        self.spec = spec
+        self.outline = outline
+        self.settings = settings
+        self.tally = tally
+        self.per_request = per_request
+        limits = settings.model_limits()
+        # The shared context may take a quarter of a request, no more.
+        self.context = clip_text(
+            outline.context_text(), int(limits.max_input * CHARS_PER_TOKEN / 4)
+        )
+
+    def prompt(self, part: Part) -> Prompt:
+        cap = min(part.budget, self.per_request)
+        count = cap if self.spec.options.count else None
+        return build_part_prompt(
+            _part_spec(self.spec, part.sections, count=count),
+            part=part.text,
+            part_title=part.title,
+            max_issues=cap,
+            context=self.context,
+            outline=[e.title for e in self.outline.epics],
+            position=part.epic + 1,
+        )
+
+    def __call__(self, part: Part) -> PlanAnswer | AIPlanningError:
+        if self.tally.stopped is not None:
+            return self.tally.stopped
+        try:
+            return _ask(self.prompt(part), settings=self.settings, tally=self.tally, stage="parts")
+        except AIPlanningError as exc:
+            if exc.kind in STOP_KINDS:
+                self.tally.stop(exc)
+            return exc
+
+
+def _run_parts(
+    parts: Sequence[Part], *, ask: _PartAsker, workers: int
+) -> tuple[list[tuple[Part, PlanAnswer]], dict[Part, AIPlanningError]]:
+    """Every part asked, at most ``workers`` in flight; a part cut off or too big is split."""
+    results: list[tuple[Part, PlanAnswer]] = []
+    failures: dict[Part, AIPlanningError] = {}
+    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(parts)))) as pool:
+        running = {pool.submit(ask, p): p for p in parts}
+        while running:
+            done, _ = wait(running, return_when=FIRST_COMPLETED)
+            for future in done:
+                part = running.pop(future)
+                outcome = future.result()
+                if isinstance(outcome, PlanAnswer):
+                    results.append((part, outcome))
+                    continue
+                children = split_part(part) if outcome.kind in SPLIT_KINDS else []
+                running |= {pool.submit(ask, child): child for child in children}
+                if not children:
+                    failures[part] = outcome
+                    results.append((part, PlanAnswer(issues=[], notes=[])))
+    return results, failures
+
+
+def _offline_part(spec: Spec, part: Part, *, offline: OfflinePlanner) -> PlanAnswer:
+    """The offline planner's plan for one part, as drafts the merge can take."""
+    try:
+        plan = revalidate(
+            offline(_part_spec(spec, part.sections, count=None), max_issues=part.budget),
+            max_issues=part.budget,
+            sections=part.sections,
+        )
+    except PlanError:
+        return PlanAnswer(issues=[], notes=[])
+    return PlanAnswer(issues=[draft_from_issue(i) for i in plan.issues], notes=[])
+
+
+def draft_from_issue(issue: PlannedIssue) -> IssueDraft:
+    return IssueDraft.model_validate(
+        {
+            "title": issue.title,
+            "body": issue.body,
+            "labels": list(issue.labels),
+            "depends_on": [int(k) for k in issue.depends_on if k.isdigit()],
+            "size": issue.size or "M",
+            "covers": list(issue.covers),
+        }
+    )
+
+
+def _failure_notes(failures: Mapping[Part, AIPlanningError]) -> list[str]:
+    if not failures:
+        return []
+    named = "; ".join(f"{p.title} ({e.kind})" for p, e in failures.items())
+    return [f"The AI could not plan {len(failures)} part(s), so the offline planner did: {named}."]
+
+
+def _skipped_notes(outline: Outline) -> list[str]:
+    if not outline.skipped:
+        return []
+    return ["Not planned (out of scope): " + "; ".join(outline.skipped) + "."]
+
+
+def clip_text(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: max(0, limit - 20)].rstrip() + "\n[…]"
+
+
+def _ask(
+    prompt: Prompt,
+    *,
+    settings: AISettings,
+    tally: _Tally,
+    stage: str,
+    retry_timeouts: bool = False,
+) -> PlanAnswer:
+    """A plan for ``prompt``; `AIPlanningError(kind="too_large")` when it cannot fit, unsent."""
+    limits = settings.model_limits()
+    tokens = estimate_request(prompt)
+    if tokens > limits.max_input:
+        raise AIPlanningError(
+            f"the request would be {tokens} tokens, over the {limits.max_input} allowed",
+            kind="too_large",
+        )
+    call = _Call(stage, PlanAnswer, limits.output_for(tokens), retry_timeouts=retry_timeouts)
+    return read_answer(_complete_with_retries(prompt, settings=settings, tally=tally, call=call))
 
 
 # ---------------------------------------------------------------------------- requests
 
 
-class _Tally:
-    """What the AI requests of one `build_plan` call cost, and how much time is left."""
+@dataclass(frozen=True)
+class _Call:
+    """What one request asks for, besides the prompt."""
 
-    def __init__(self, settings: AISettings, clock: Callable[[], float] = time.monotonic):
+    stage: str  # "plan", "outline" or "parts": the pass its usage is counted under
+    answer_type: type[BaseModel]
+    max_output: int
+    retry_timeouts: bool = False  # a timeout is retried only when the request cannot shrink
+
+
+class _Tally:
+    """What the AI requests of one `build_plan` call cost, how much time is left, and the pace.
+
+    Shared by the part requests' threads: every change happens under the lock.
+    """
+
+    def __init__(
+        self,
+        settings: AISettings,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
         self.settings = settings
         self.clock = clock
+        self.sleep = sleep
         self.started = clock()
         self.requests = 0
         self.prompt_tokens = 0
         self.completion_tokens = 0
+        self.stages: dict[str, list[float]] = {}  # stage -> [requests, in, out, seconds]
+        self.stopped: AIPlanningError | None = None
+        self._starts: deque[float] = deque()
+        self._lock = threading.Lock()
 
     def remaining(self) -> float:
         return self.settings.deadline - (self.clock() - self.started)
 
-    def add(self, raw: RawAnswer) -> None:
-        self.requests += raw.requests - 1  # the attempt itself was counted before it was made
-        self.prompt_tokens += raw.prompt_tokens
-        self.completion_tokens += raw.completion_tokens
+    def begin(self, stage: str) -> None:
+        """Count a request about to be made, after waiting for room in the minute's quota."""
+        rpm = self.settings.model_limits().rpm
+        with self._lock:
+            now = self.clock()
+            while self._starts and self._starts[0] <= now - 60:
+                self._starts.popleft()
+            wait = self._starts[-rpm] + 60 - now if len(self._starts) >= rpm else 0.0
+            if wait >= self.remaining():
+                raise AIPlanningError(
+                    "the requests-per-minute limit leaves no time before the deadline",
+                    kind="timeout",
+                )
+            self._starts.append(now + wait)
+            self.requests += 1
+            self._stage(stage)[0] += 1
+        if wait > 0:
+            self.sleep(wait)
+
+    def add(self, raw: RawAnswer, stage: str) -> None:
+        with self._lock:
+            extra = raw.requests - 1  # the attempt itself was counted before it was made
+            self.requests += extra
+            numbers = self._stage(stage)
+            numbers[0] += extra
+            numbers[1] += raw.prompt_tokens
+            numbers[2] += raw.completion_tokens
+            self.prompt_tokens += raw.prompt_tokens
+            self.completion_tokens += raw.completion_tokens
+
+    def timed(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            self._stage(stage)[3] += seconds
+
+    def stop(self, exc: AIPlanningError) -> None:
+        with self._lock:
+            self.stopped = self.stopped or exc
+
+    def _stage(self, stage: str) -> list[float]:
+        return self.stages.setdefault(stage, [0, 0, 0, 0.0])
+
+    def pass_note(self) -> str:
+        """Requests, tokens and wall time of each pass, for the plan's notes."""
+        parts = [
+            f"{stage} {int(n[0])} request{'s' if n[0] != 1 else ''}, "
+            f"{int(n[1]):,} in / {int(n[2]):,} out tokens, {n[3]:.1f} s"
+            for stage, n in self.stages.items()
+        ]
+        return "AI passes: " + "; ".join(parts) + "."
 
     def usage(self, *, cached: bool = False) -> AIUsage:
         return AIUsage(
@@ -379,15 +774,25 @@ class _Tally:
         )
 
 
-def _complete_with_retries(prompt: Prompt, *, settings: AISettings, tally: _Tally) -> RawAnswer:
-    """One answer, retrying rate limits, server errors and timeouts within the deadline."""
+def _complete_with_retries(
+    prompt: Prompt, *, settings: AISettings, tally: _Tally, call: _Call
+) -> RawAnswer:
+    """One answer, retrying rate limits and server errors within the deadline.
+
+    A timeout is retried only when ``call.retry_timeouts``: otherwise the caller asks again
+    with a smaller request, never the same one.
+    """
+
+    def retryable(exc: BaseException) -> bool:
+        return is_retryable(exc) and (call.retry_timeouts or getattr(exc, "kind", "") != "timeout")
+
     retrying = Retrying(
-        retry=retry_if_exception(is_retryable),
+        retry=retry_if_exception(retryable),
         stop=stop_any(stop_after_attempt(settings.max_attempts), _PastDeadline(tally)),
         wait=_wait(settings),
         reraise=True,
     )
-    return retrying(_attempt, prompt, settings=settings, tally=tally)
+    return retrying(_attempt, prompt, settings=settings, tally=tally, call=call)
 
 
 def is_retryable(exc: BaseException) -> bool:
@@ -417,17 +822,26 @@ def _wait(settings: AISettings) -> Callable[[RetryCallState], float]:
     return wait
 
 
-def _attempt(prompt: Prompt, *, settings: AISettings, tally: _Tally) -> RawAnswer:
-    timeout = min(settings.timeout, tally.remaining())
+def _attempt(prompt: Prompt, *, settings: AISettings, tally: _Tally, call: _Call) -> RawAnswer:
+    if tally.stopped is not None:
+        raise tally.stopped
+    tally.begin(call.stage)
+    timeout = min(request_timeout(settings, max_output=call.max_output), tally.remaining())
     if timeout <= 0:
         raise AIPlanningError("the overall planning deadline has passed", kind="timeout")
-    tally.requests += 1
     try:
-        raw = _complete(prompt, settings=settings, timeout=timeout)
+        raw = _complete(prompt, settings=settings, timeout=timeout, call=call)
     except AIPlanningError as exc:
         raise _scrubbed(exc, settings.api_key) from exc.__cause__
-    tally.add(raw)
+    tally.add(raw, call.stage)
     return raw
+
+
+def request_timeout(settings: AISettings, *, max_output: int) -> float:
+    """The per-request timeout: ``settings.timeout``, longer for answers that take longer."""
+    if not settings.output_rate:
+        return settings.timeout
+    return max(settings.timeout, 10 + max_output / settings.output_rate)
 
 
 def _scrubbed(exc: AIPlanningError, secret: str) -> AIPlanningError:
@@ -443,7 +857,7 @@ def _scrubbed(exc: AIPlanningError, secret: str) -> AIPlanningError:
     )
 
 
-def _complete(prompt: Prompt, *, settings: AISettings, timeout: float) -> RawAnswer:
+def _complete(prompt: Prompt, *, settings: AISettings, timeout: float, call: _Call) -> RawAnswer:
     """Dispatch to the provider's adapter (imported lazily: offline runs need no SDK)."""
     if settings.provider == "gemini":  # the others speak OpenAI's chat completions
         from openproducer.planning import gemini_provider
@@ -454,13 +868,22 @@ def _complete(prompt: Prompt, *, settings: AISettings, timeout: float) -> RawAns
             model=settings.model,
             base_url=settings.base_url,
             timeout=timeout,
+            max_output_tokens=call.max_output,
+            answer_type=call.answer_type,
         )
     from openproducer.planning import openai_provider
 
+    request = openai_provider.Request(
+        model=settings.model,
+        answer_type=call.answer_type,
+        max_output_tokens=call.max_output,
+        # OpenAI's reasoning models take only the new name; other servers know the old one.
+        token_param="max_completion_tokens" if settings.provider == "openai" else "max_tokens",
+    )
     return openai_provider.complete(
         prompt,
         api_key=settings.api_key,
-        model=settings.model,
+        request=request,
         base_url=settings.base_url or DEFAULT_BASE_URLS["openai"],
         timeout=timeout,
     )

@@ -16,14 +16,15 @@ from typing import Any
 import httpx2
 from google import genai
 from google.genai import errors, types
+from pydantic import BaseModel
 
-from openproducer.planning.prompt import Prompt, answer_from_data
+from openproducer.planning.prompt import Prompt, validate_answer
 from openproducer.planning.schema import (
+    PlanAnswer,
     ProviderError,
     RawAnswer,
     classify_status,
     parse_retry_after,
-    plan_json_schema,
 )
 
 # Pinned: SDK releases and GOOGLE_GENAI_API_VERSION change the default; structured output
@@ -39,9 +40,16 @@ _BLOCKED = {
 
 
 def complete(
-    prompt: Prompt, *, api_key: str, model: str, base_url: str | None, timeout: float
+    prompt: Prompt,
+    *,
+    api_key: str,
+    model: str,
+    base_url: str | None,
+    timeout: float,
+    max_output_tokens: int | None = None,
+    answer_type: type[BaseModel] = PlanAnswer,
 ) -> RawAnswer:
-    """Ask Gemini for a plan once."""
+    """Ask Gemini for a plan (or another ``answer_type``) once."""
     options = types.HttpOptions(
         base_url=base_url,
         api_version=API_VERSION,
@@ -51,17 +59,20 @@ def complete(
     config = types.GenerateContentConfig(
         system_instruction=prompt.system,
         response_mime_type="application/json",
-        response_json_schema=plan_json_schema(),
+        response_json_schema=answer_type.model_json_schema(),
+        max_output_tokens=max_output_tokens,
     )
     try:
         client = genai.Client(api_key=api_key, vertexai=False, http_options=options)
         response = client.models.generate_content(model=model, contents=prompt.user, config=config)
     except (errors.APIError, httpx2.HTTPError) as exc:
         raise translate_error(exc) from exc
-    return to_raw_answer(response)
+    return to_raw_answer(response, answer_type=answer_type)
 
 
-def to_raw_answer(response: types.GenerateContentResponse) -> RawAnswer:
+def to_raw_answer(
+    response: types.GenerateContentResponse, *, answer_type: type[BaseModel] = PlanAnswer
+) -> RawAnswer:
     """The answer; ``parsed`` (the SDK's decoded JSON) is validated as a plan right here.
 
     No JSON from the SDK means a failed answer, never an empty plan.
@@ -80,7 +91,7 @@ def to_raw_answer(response: types.GenerateContentResponse) -> RawAnswer:
         return answer
     if response.parsed is None:
         raise ProviderError("the answer is not JSON (no parsed plan)", kind="invalid_answer")
-    return dataclasses.replace(answer, parsed=answer_from_data(response.parsed))
+    return dataclasses.replace(answer, parsed=validate_answer(answer_type, response.parsed))
 
 
 def _text(response: types.GenerateContentResponse) -> str | None:
@@ -106,8 +117,8 @@ def translate_error(exc: errors.APIError | httpx2.HTTPError) -> ProviderError:
     if isinstance(exc, httpx2.HTTPError):
         return ProviderError("could not connect to the server", retryable=True, kind="connection")
     status = int(exc.code or 0)
-    kind, retryable = classify_status(status, code=None)
     headers = getattr(exc.response, "headers", None)
+    kind, retryable = classify_status(status, code=None, headers=headers)
     message = (
         "the provider rejected the credentials"
         if kind == "auth"

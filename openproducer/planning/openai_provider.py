@@ -7,6 +7,10 @@ The answer format is negotiated per server, best first: strict structured output
 one, and the format that worked is remembered per base URL for the rest of the process.
 https://platform.openai.com/docs/guides/structured-outputs
 
+Every request states its output limit: ``max_completion_tokens`` for OpenAI itself (its
+reasoning models reject ``max_tokens``), ``max_tokens`` for GitHub Models, Z.ai and other
+compatible servers, which do not all know the newer name.
+
 Retries are not done here (``max_retries=0``): `ai.py` retries with its own policy. Every SDK
 exception is translated to `ProviderError` in `translate_error`.
 """
@@ -14,11 +18,12 @@ exception is translated to `ProviderError` in `translate_error`.
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from typing import Any
 
 import openai
 from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from openproducer.planning.prompt import Prompt
 from openproducer.planning.schema import (
@@ -35,8 +40,21 @@ FORMATS = ("json_schema", "json_object", "text")
 _WORKING_FORMAT: dict[str, str] = {}
 
 
+@dataclass(frozen=True)
+class Request:
+    """What to ask besides the prompt: the answer's shape and its output limit."""
+
+    model: str
+    answer_type: type[BaseModel] = PlanAnswer
+    max_output_tokens: int | None = None
+    token_param: str = "max_tokens"  # or "max_completion_tokens"
+
+    def extra(self) -> dict[str, Any]:
+        return {self.token_param: self.max_output_tokens} if self.max_output_tokens else {}
+
+
 def complete(
-    prompt: Prompt, *, api_key: str, model: str, base_url: str, timeout: float
+    prompt: Prompt, *, api_key: str, request: Request, base_url: str, timeout: float
 ) -> RawAnswer:
     """Ask for a plan once, stepping down the answer formats the server rejects."""
     client = openai.OpenAI(api_key=api_key, base_url=base_url, timeout=timeout, max_retries=0)
@@ -47,7 +65,7 @@ def complete(
     first = FORMATS.index(_WORKING_FORMAT.get(base_url, FORMATS[0]))
     for requests, answer_format in enumerate(FORMATS[first:], start=1):
         try:
-            answer = _request(client, answer_format, model=model, messages=messages)
+            answer = _request(client, answer_format, request=request, messages=messages)
         except openai.APIStatusError as exc:
             if answer_format != "text" and rejects_format(exc.status_code, str(exc.message)):
                 continue
@@ -76,24 +94,27 @@ def _request(
     client: openai.OpenAI,
     answer_format: str,
     *,
-    model: str,
+    request: Request,
     messages: list[ChatCompletionMessageParam],
 ) -> RawAnswer:
     if answer_format == "json_schema":
-        return _request_schema(client, model=model, messages=messages)
-    extra: dict[str, Any] = {}
+        return _request_schema(client, request=request, messages=messages)
+    extra = request.extra()
     if answer_format == "json_object":
         extra["response_format"] = {"type": "json_object"}
-    completion = client.chat.completions.create(model=model, messages=messages, **extra)
+    completion = client.chat.completions.create(model=request.model, messages=messages, **extra)
     return to_raw_answer(completion, parsed=None)
 
 
 def _request_schema(
-    client: openai.OpenAI, *, model: str, messages: list[ChatCompletionMessageParam]
+    client: openai.OpenAI, *, request: Request, messages: list[ChatCompletionMessageParam]
 ) -> RawAnswer:
     """Strict structured output; the raw response stays at hand for answers the SDK rejects."""
     response = client.chat.completions.with_raw_response.parse(
-        model=model, messages=messages, response_format=PlanAnswer
+        model=request.model,
+        messages=messages,
+        response_format=request.answer_type,
+        **request.extra(),
     )
     try:
         parsed = response.parse()
@@ -113,7 +134,7 @@ def _plain_completion(body: str) -> ChatCompletion | None:
         return None
 
 
-def to_raw_answer(completion: ChatCompletion | None, *, parsed: PlanAnswer | None) -> RawAnswer:
+def to_raw_answer(completion: ChatCompletion | None, *, parsed: BaseModel | None) -> RawAnswer:
     if completion is None or not completion.choices:
         return RawAnswer(text=None)
     choice = completion.choices[0]
@@ -139,13 +160,14 @@ def translate_error(exc: openai.OpenAIError) -> ProviderError:
         return ProviderError("could not connect to the server", retryable=True, kind="connection")
     if isinstance(exc, openai.APIStatusError):
         status = exc.status_code
-        kind, retryable = classify_status(status, code=_error_code(exc.body))
+        headers = exc.response.headers
+        kind, retryable = classify_status(status, code=_error_code(exc.body), headers=headers)
         return ProviderError(
             describe_status(status, kind, str(exc.message)),
             status=status,
             retryable=retryable,
             kind=kind,
-            retry_after=parse_retry_after(exc.response.headers),
+            retry_after=parse_retry_after(headers),
         )
     return ProviderError(f"{type(exc).__name__}: {str(exc)[:300]}", kind="error")
 

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 from openproducer import AIPlanningError
 
@@ -125,7 +125,7 @@ class RawAnswer:
     """What one provider request returned, before any parsing decision is made."""
 
     text: str | None  # the answer text as the model wrote it
-    parsed: PlanAnswer | None = None  # set when the SDK already validated the text
+    parsed: BaseModel | None = None  # set when the SDK already validated the text
     truncated: bool = False  # the model hit its output limit
     refusal: str | None = None  # the model declined (OpenAI `refusal`, safety blocks)
     prompt_tokens: int = 0
@@ -149,13 +149,24 @@ class ProviderError(AIPlanningError):
         self.retry_after = retry_after
 
 
-def classify_status(status: int, *, code: str | None = None) -> tuple[str, bool]:
-    """The error kind of an HTTP status and whether asking again can help."""
+def classify_status(
+    status: int, *, code: str | None = None, headers: Mapping[str, str] | None = None
+) -> tuple[str, bool]:
+    """The error kind of an HTTP status and whether asking again can help.
+
+    ``too_large`` (413, or GitHub Models' ``tokens_limit_reached``) means the request must be
+    made smaller; ``daily_quota`` (GitHub Models' ``x-ratelimit-type: UserByModelByDay``, or
+    a wait of over an hour) means this model answers no more today.
+    """
+    if status == 413 or code == "tokens_limit_reached":
+        return "too_large", False
     if status in (401, 403):
         return "auth", False
     if status == 429:
         # OpenAI answers 429 for an exhausted quota too; waiting does not refill it.
-        return ("quota", False) if code == "insufficient_quota" else ("rate_limit", True)
+        if code == "insufficient_quota":
+            return "quota", False
+        return ("daily_quota", False) if is_daily_limit(headers or {}) else ("rate_limit", True)
     if status == 408:
         return "timeout", True
     if status == 409 or status >= 500:
@@ -163,6 +174,18 @@ def classify_status(status: int, *, code: str | None = None) -> tuple[str, bool]
     if status == 404:
         return "not_found", False
     return "invalid_request", False
+
+
+def is_daily_limit(headers: Mapping[str, str]) -> bool:
+    """Does this 429 say the day's requests are spent (not the minute's)?
+
+    https://docs.github.com/en/github-models/use-github-models/prototyping-with-ai-models#rate-limits
+    """
+    kind = str(headers.get("x-ratelimit-type") or "")
+    wait = parse_retry_after(headers)
+    raw = str(headers.get("retry-after") or "")
+    hours = wait is not None and wait > 3600
+    return kind.endswith("ByDay") or hours or (raw.isdigit() and int(raw) >= 86_400)
 
 
 def parse_retry_after(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
@@ -187,3 +210,53 @@ def _number(raw: str | None) -> float | None:
     except ValueError:
         return None
     return value if value is not None and 0 <= value < 86_400 else None
+
+
+_Strings = Annotated[list[str], BeforeValidator(IssueDraft._as_string_list)]
+_Positions = Annotated[list[int], BeforeValidator(IssueDraft._as_positions)]
+_Count = Annotated[int, BeforeValidator(lambda value: _position(value) or 1)]
+
+
+class OutlineEpic(BaseModel):
+    """One epic of the outline: spec sections planned together, and how many issues they need."""
+
+    model_config = ConfigDict(extra="ignore", title="OutlineEpic")
+
+    title: str = Field(description="Short name of the epic.")
+    sections: _Strings = Field(description="Headings of the spec sections in this epic.")
+    issues: _Count = Field(description="Estimated number of focused issues the epic needs.")
+    depends_on: _Positions = Field(
+        description="1-based positions of EARLIER epics that must be done first."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_optional(cls, data: Any) -> Any:
+        return _filled(data, {"sections": [], "issues": 1, "depends_on": []})
+
+
+class OutlineAnswer(BaseModel):
+    """The outline pass: which sections are work (in epics, in order), context, or skipped."""
+
+    model_config = ConfigDict(extra="ignore", title="OutlineAnswer")
+
+    epics: list[OutlineEpic] = Field(description="The work, grouped in epics, in build order.")
+    context: _Strings = Field(
+        description="Headings of sections every epic needs as background (overview, goals, "
+        "glossary, constraints), planned as no issue."
+    )
+    skip: _Strings = Field(
+        description="Headings of sections not to plan (out of scope, non-goals, open questions)."
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_optional(cls, data: Any) -> Any:
+        return _filled(data, {"context": [], "skip": []})
+
+
+def _filled(data: Any, defaults: dict[str, Any]) -> Any:
+    """``data`` with ``defaults`` for the fields a free-text answer left out (or null)."""
+    if isinstance(data, dict):
+        return {**defaults, **{k: v for k, v in data.items() if v is not None}}
+    return data

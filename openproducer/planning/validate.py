@@ -10,7 +10,9 @@ repaired are repaired and reported in `Plan.notes`; a plan left with no issues i
 - bodies: no control or bidirectional formatting characters (tabs and newlines stay);
 - bodies: at most 60 000 characters, leaving room for the footer the engine adds
   (GitHub rejects issue bodies over 65 536 characters);
-- dependencies: only on EARLIER issues, which also rules out cycles; others are dropped;
+- dependencies: only on EARLIER issues, which also rules out cycles; others are dropped, or,
+  with ``reorder`` (the AI planner's merged parts), the issues are sorted topologically so
+  that every dependency comes first, and a cycle is broken (with a note) at its latest edge;
 - labels: trimmed, at most 50 characters (GitHub's limit), at most 10 per issue;
 - `neutralize` on every generated string: no @-mentions, trigger or hidden markers survive;
 - coverage: the spec sections no issue covers end up in `Plan.uncovered`.
@@ -60,6 +62,7 @@ def validate_plan(
     sections: Sequence[Section],
     planner: str,
     notes: Iterable[str] = (),
+    reorder: bool = False,
 ) -> Plan:
     """A `Plan` that satisfies every rule above, built from AI drafts or planned issues.
 
@@ -69,6 +72,9 @@ def validate_plan(
     if not drafts:
         _raise_empty(planner)
     found = [_as_draft(d, position) for position, d in enumerate(drafts, start=1)]
+    order_notes: list[str] = []
+    if reorder:
+        found, order_notes = sort_topologically(found)
     kept, cut_notes = cut_to_limit(found, max_issues=max(1, max_issues))
     deps, dep_notes = resolve_dependencies(kept, proposed=len(found))
     titles = unique_titles([clean_title(d.title, body=d.body, position=i) for i, d in _num(kept)])
@@ -78,7 +84,7 @@ def validate_plan(
     ]
     uncovered = find_uncovered(sections, issues)
     # The validator's own notes first: the note cap must never hide that a plan was cut.
-    all_notes = [*cut_notes, *dep_notes, *_body_notes(kept), *notes]
+    all_notes = [*cut_notes, *order_notes, *dep_notes, *_body_notes(kept), *notes]
     return Plan(
         issues=tuple(issues),
         planner=planner,
@@ -130,6 +136,47 @@ def _as_draft(item: IssueDraft | PlannedIssue, position: int) -> _Draft:
         size=item.size,
         covers=tuple(item.covers),
         group=None,
+    )
+
+
+def sort_topologically(drafts: Sequence[_Draft]) -> tuple[list[_Draft], list[str]]:
+    """The drafts reordered so that each comes after what it depends on (stable otherwise).
+
+    A cycle is broken by dropping, within it, the edge of the earliest-placed draft that
+    points to a later one; the note names the issues. Unknown references are left for
+    `resolve_dependencies` to drop.
+    """
+    index = {d.ref.strip().lstrip("#"): i for i, d in enumerate(drafts)}
+    deps = [
+        {index[k] for k in (dep.strip().lstrip("#") for dep in d.depends_on) if k in index} - {i}
+        for i, d in enumerate(drafts)
+    ]
+    placed: list[int] = []
+    done: set[int] = set()
+    broken: list[str] = []
+    while len(placed) < len(drafts):
+        ready = next((i for i in range(len(drafts)) if i not in done and deps[i] <= done), None)
+        if ready is None:  # a cycle: release the earliest waiting draft from its pending edges
+            ready = next(i for i in range(len(drafts)) if i not in done)
+            broken.append(drafts[ready].title)
+            deps[ready] &= done
+        placed.append(ready)
+        done.add(ready)
+    result = [drafts[i] for i in placed]
+    if broken:
+        cut = [dataclasses.replace(d, depends_on=_known(d, drafts, placed)) for d in result]
+        names = ", ".join(f"“{clip(t, 60)}”" for t in broken)
+        note = f"Broke a dependency cycle: {names} no longer waits for the issues after it."
+        return cut, [note]
+    return result, []
+
+
+def _known(draft: _Draft, drafts: Sequence[_Draft], placed: Sequence[int]) -> tuple[str, ...]:
+    """The draft's dependencies that come before it in the new order (and unknown ones)."""
+    position = {drafts[i].ref.strip().lstrip("#"): n for n, i in enumerate(placed)}
+    mine = position[draft.ref.strip().lstrip("#")]
+    return tuple(
+        dep for dep in draft.depends_on if position.get(dep.strip().lstrip("#"), -1) < mine
     )
 
 
