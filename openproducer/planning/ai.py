@@ -105,6 +105,9 @@ PROVIDER_KEYS = {
     "gemini": ("GEMINI_API_KEY", "GOOGLE_API_KEY"),
     "custom": ("OPENAI_API_KEY",),
 }
+# A request may take as long as its largest answer needs at this many tokens a second
+# (GitHub Models' free tier writes about 60): 4,000 tokens get 90 s, not `timeout`'s 60.
+MIN_OUTPUT_RATE = 50.0
 _KEY_SHAPES = re.compile(r"\b(?:sk-[\w-]{12,}|AIza[\w-]{20,})|(?i:bearer\s+)\S+")
 
 
@@ -174,6 +177,7 @@ def resolve_ai_settings(
         base_url=base_url or DEFAULT_BASE_URLS.get(provider),
         cache_dir=resolve_cache_dir(env),
         cache_ttl=resolve_cache_ttl(env),
+        output_rate=MIN_OUTPUT_RATE,
     )
 
 
