@@ -10,10 +10,10 @@ from collections.abc import Iterator, Sequence
 from datetime import datetime
 from typing import Any
 
-import github
 from github import Auth, Github, GithubException, GithubRetry
 from requests.exceptions import RequestException
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from openproducer import GitHubError, ports
 from openproducer.outbound import Outbound
@@ -45,7 +45,8 @@ class PostSafeRetry(GithubRetry):
         _pool: Any = None,
         _stacktrace: Any = None,
     ) -> Any:
-        if method == "POST" and error is not None and self._is_read_error(error):
+        # A read error: the request was sent, the answer lost (what urllib3 itself counts as one).
+        if method == "POST" and isinstance(error, ReadTimeoutError | ProtocolError):
             raise error
         return super().increment(method, url, response, error, _pool, _stacktrace)
 
@@ -74,6 +75,25 @@ def _issue_info(issue: Any) -> IssueInfo:
         # attribute of a listed object makes PyGithub fetch the whole issue again.
         is_pull_request="/pull/" in (issue.html_url or ""),
         state_reason=issue.state_reason,
+    )
+
+
+def _created_issue(data: dict[str, Any]) -> IssueInfo:
+    """The answer to a create, as JSON (not a PyGithub object built by hand)."""
+    url = str(data.get("html_url") or "")
+    return IssueInfo(
+        number=int(data["number"]),
+        id=int(data["id"]),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        author=str((data.get("user") or {}).get("login") or ""),
+        state=str(data.get("state") or "open"),
+        url=url,
+        comments=int(data.get("comments") or 0),
+        created_at=str(data.get("created_at") or ""),
+        updated_at=str(data.get("updated_at") or ""),
+        is_pull_request="/pull/" in url,
+        state_reason=data.get("state_reason"),
     )
 
 
@@ -280,7 +300,7 @@ class GitHubPort:
             _, data = self._requester.requestJsonAndCheck(
                 "POST", f"{self._repo.url}/issues", input=payload
             )
-            return _issue_info(github.Issue.Issue(self._requester, {}, data, completed=True))
+            return _created_issue(data)
 
     def add_sub_issue(self, parent: int, child_id: int) -> None:
         """https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue (child by id)."""
