@@ -5,6 +5,7 @@ https://docs.github.com/en/actions/sharing-automations/creating-actions/metadata
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import secrets as _secrets
@@ -71,8 +72,9 @@ class Context:
 
 def _ai_settings(settings: Settings, env: Mapping[str, str]) -> AISettings | None:
     from openproducer.planning.ai import resolve_ai_settings
+    from openproducer.planning.limits import LimitOverrides
 
-    return resolve_ai_settings(
+    ai = resolve_ai_settings(
         provider=settings.ai_provider,
         api_key=settings.ai_api_key,
         model=settings.ai_model,
@@ -80,6 +82,15 @@ def _ai_settings(settings: Settings, env: Mapping[str, str]) -> AISettings | Non
         env=env,
         github_token=settings.github_token or env.get("GITHUB_TOKEN", ""),
     )
+    if ai is None:
+        return None
+    limits = LimitOverrides(
+        max_input=settings.ai_max_input_tokens or None,
+        max_output=settings.ai_max_output_tokens or None,
+        rpm=settings.ai_requests_per_minute or None,
+        concurrency=settings.ai_concurrency or None,
+    )
+    return dataclasses.replace(ai, deadline=float(settings.ai_deadline), limits=limits)
 
 
 def make_planner(settings: Settings, env: Mapping[str, str]) -> Planner:

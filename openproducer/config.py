@@ -19,6 +19,11 @@ INPUT_DEFAULTS: dict[str, str] = {
     "ai-api-key": "",
     "ai-model": "",
     "ai-base-url": "",
+    "ai-deadline": "300",
+    "ai-max-input-tokens": "0",
+    "ai-max-output-tokens": "0",
+    "ai-requests-per-minute": "0",
+    "ai-concurrency": "0",
     "max-issues": "100",
     "confirmation-threshold": "50",
     "rate-limit-per-minute": "30",
@@ -45,6 +50,12 @@ class Settings:
     ai_api_key: str = ""
     ai_model: str = ""
     ai_base_url: str = ""
+    ai_deadline: int = 300  # seconds for all of planning
+    # Limits of a custom or paid endpoint; 0 keeps the provider's known limits.
+    ai_max_input_tokens: int = 0
+    ai_max_output_tokens: int = 0
+    ai_requests_per_minute: int = 0
+    ai_concurrency: int = 0
     max_issues: int = 100
     confirmation_threshold: int = 50
     rate_limit_per_minute: int = 30
@@ -115,6 +126,11 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         ai_api_key=raw.get("ai-api-key", ""),
         ai_model=raw.get("ai-model", ""),
         ai_base_url=raw.get("ai-base-url", ""),
+        ai_deadline=integer("ai-deadline", 10, 3600),
+        ai_max_input_tokens=integer("ai-max-input-tokens", 0, 10_000_000),
+        ai_max_output_tokens=integer("ai-max-output-tokens", 0, 1_000_000),
+        ai_requests_per_minute=integer("ai-requests-per-minute", 0, 100_000),
+        ai_concurrency=integer("ai-concurrency", 0, 64),
         max_issues=integer("max-issues", 1, HARD_MAX_ISSUES),
         confirmation_threshold=integer("confirmation-threshold", 1, HARD_MAX_ISSUES),
         rate_limit_per_minute=integer("rate-limit-per-minute", 1, 100_000),

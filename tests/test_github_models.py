@@ -82,3 +82,21 @@ def test_the_github_provider_can_be_chosen_with_another_model(gh: Harness) -> No
         )
         assert ai.requests[0].body["model"] == "meta/llama-4-scout"
     assert result.outputs["status"] == "completed", result.log
+
+
+def test_limit_inputs_reach_the_requests(gh: Harness) -> None:
+    with serve_ai() as ai:
+        ai.queue(openai_reply(PLAN))
+        _, result = gh.open_issue(
+            SPEC, ai_provider="github", ai_base_url=ai.openai_url, ai_max_output_tokens="700"
+        )
+        body = ai.requests[0].body
+    assert result.outputs["status"] == "completed", result.log
+    asked = body.get("max_completion_tokens") or body.get("max_tokens")
+    assert asked is not None and 0 < asked <= 700
+
+
+def test_a_bad_limit_input_is_a_clear_error(gh: Harness) -> None:
+    _, result = gh.open_issue(SPEC, ai_concurrency="many")
+    assert result.code == 1
+    assert "`ai-concurrency` must be a whole number (got `many`)" in result.log
