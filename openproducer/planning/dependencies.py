@@ -147,6 +147,11 @@ def _score(step: Sequence[str], name: frozenset[str]) -> tuple[int, int]:
     return len(shared), -(shared[0] if shared else len(step))
 
 
+def overlap(text: str, name: frozenset[str]) -> int:
+    """How many significant words of ``text`` the set of words ``name`` shares."""
+    return _score(_ordered_words(text), name)[0]
+
+
 def match_step(step: str, names: Sequence[frozenset[str]]) -> int | None:
     """The index of the issue a step names best (the earliest of equals), or None.
 

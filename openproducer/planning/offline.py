@@ -14,7 +14,13 @@ from dataclasses import dataclass, replace
 
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
-from openproducer.planning.dependencies import is_order_heading, order_edges, ordered_steps, words
+from openproducer.planning.dependencies import (
+    is_order_heading,
+    order_edges,
+    ordered_steps,
+    overlap,
+    words,
+)
 from openproducer.planning.roles import (
     CONTAINERS,
     CRITERIA_WORDS,
@@ -244,6 +250,56 @@ class _Content:
         return len(self.items) >= 3 and sentence_like and prose <= _PROSE_CONTEXT_WORDS
 
 
+_DESCRIPTIVE = re.compile(
+    r"^(?:the|a|an|each|every|all|any|within|on|below|above|when|while|if|in|for|at|after|"
+    r"before|its|their|this|these|those|no|only|there|it|they|we|users?)\b",
+    re.IGNORECASE,
+)
+_COMMAND = re.compile(
+    r"^(?:add|allow|build|check|clean|configure|create|define|delete|deploy|design|document|"
+    r"drop|enable|disable|ensure|expose|extract|fix|handle|implement|import|export|introduce|"
+    r"keep|let|log|make|measure|migrate|move|parse|pick|provide|publish|remove|rename|replace|"
+    r"refactor|report|reset|return|run|send|set|ship|show|split|store|support|test|track|"
+    r"update|upgrade|use|validate|verify|write)\b"
+    r"|^\S+\s+(?:a|an|the|all|each|every|new|its|their|our|my|your|this|that|these|those)\b",
+    re.IGNORECASE,
+)
+_VERB_SIGNAL = re.compile(
+    r"^\S+(?:\s+\S+)?\s+(?:is|are|was|were|has|have|can|cannot|must|should|will|may|"
+    r"[a-z]+[^s\W]s)\b"
+)
+_DESCRIPTIVE_SHARE = 2 / 3
+_SENTENCE_WORDS = 4
+
+
+def _describes(items: Sequence[_Item]) -> bool:
+    """Items that describe one feature ("The card shows …", "Polling pauses when …") are its
+    checklist, not steps to build one by one (those read as commands: "Add the card")."""
+    described = sum(_is_description(clean_title(item.head)) for item in items)
+    return described >= len(items) * _DESCRIPTIVE_SHARE
+
+
+def _is_description(text: str) -> bool:
+    """A sentence about the thing: opens with an article or the like, or has a verb of its
+    own in its first words ("Polling pauses", "Empty groups are collapsed")."""
+    if text.startswith("`"):
+        return False  # a list of named things (endpoints, commands, flags) is a breakdown
+    if _DESCRIPTIVE.match(text):
+        return True
+    sentence = _words(text) >= _SENTENCE_WORDS and bool(_VERB_SIGNAL.match(text))
+    return sentence and not _COMMAND.match(text)
+
+
+def _breaks_down(node: _Node, content: _Content) -> bool:
+    """Whether the section's items are its issues: deliverables, unless they describe the
+    one feature a specific heading names (then they are that issue's checklist)."""
+    if not content.deliverables:
+        return False
+    ticked = any(item.checked is not None for item in content.items)
+    specific = not _is_generic(node.section.title)
+    return ticked or not specific or not _describes(content.items)
+
+
 def _is_intro(block: _Block) -> bool:
     """A short paragraph ending with a colon introduces the list after it."""
     return block.text.rstrip().endswith((":", "：")) and _words(block.text) <= _INTRO_MAX_WORDS
@@ -268,9 +324,54 @@ def analyze(body: str) -> _Content:
         else:
             expect_criteria = False
         if block.kind == "list":
-            items += parse_items(block.lines)
+            listed = parse_items(block.lines)
+            if _is_field_list(listed):
+                block, found = _take_field_criteria(listed)
+                criteria += found
+            else:
+                items += listed
         blocks.append(block)
     return _Content(tuple(blocks), tuple(items), tuple(criteria))
+
+
+_FIELD = re.compile(
+    r"^(?:\*\*|__)?(?P<label>[^\W\d][\w /-]{0,24}?)[:：](?:\*\*|__)?(?:[:：])?(?:\s|$)"
+)
+_FIELD_LABEL = re.compile(r"^(?:\*\*|__)(?P<label>[^*_]{1,25}?)[:：]?(?:\*\*|__)[:：]?(?:\s|$)")
+
+
+_AC_LABEL = re.compile(
+    rf"^(?:{_AC_WORDS}|acceptance|akzeptanz|acceptation|aceptación|приемка)$", re.I
+)
+
+
+def _field_label(head: str) -> str | None:
+    """The label of a "**Story:** …" or "Benefit: …" item, or None."""
+    match = _FIELD_LABEL.match(head) or _FIELD.match(head)
+    return match["label"].strip() if match and len(match["label"].split()) <= 3 else None
+
+
+def _is_field_list(items: Sequence[_Item]) -> bool:
+    """Every item opens with a bold label ("**Story:**", "**Acceptance:**"): the items are
+    fields of one thing (a user story), not deliverables of their own."""
+    labels = [_field_label(item.head) for item in items]
+    bold = [item.head.startswith(("**", "__")) for item in items]
+    return len(items) >= 2 and all(labels) and all(bold) and len(set(labels)) == len(labels)
+
+
+def _take_field_criteria(items: Sequence[_Item]) -> tuple[_Block, list[str]]:
+    """The fields as one list block, the "Acceptance" field's content as criteria."""
+    kept: list[str] = []
+    criteria: list[str] = []
+    for item in items:
+        label = _field_label(item.head) or ""
+        if _AC_LABEL.match(label):
+            rest = _FIELD_LABEL.sub("", item.head).strip()
+            criteria += [render_item(sub, checklist=True) for sub in item.subs]
+            criteria += ["- [ ] " + _capitalize(rest)] if rest else []
+        else:
+            kept.append(render_item(item, checklist=False))
+    return _Block("list", tuple("\n".join(kept).split("\n"))), criteria
 
 
 def _take_criteria(block: _Block) -> tuple[_Block, list[str], bool]:
@@ -459,11 +560,11 @@ def _walk(node: _Node, scope: _Scope) -> list[_Draft]:
     scope = scope.add(criteria=content.criteria)
     work = [child for child in node.children if child.walked]
     if not work:
-        if content.deliverables:
+        if _breaks_down(node, content):
             return _item_drafts(node.section.path, content, scope)
         return [_section_draft(node.section, content, scope)]
-    drafts = _item_drafts(node.section.path, content, scope) if content.deliverables else []
-    passed = content.prose if content.deliverables else content.text
+    drafts = _item_drafts(node.section.path, content, scope) if _breaks_down(node, content) else []
+    passed = content.prose if _breaks_down(node, content) else content.text
     inner = scope.add(context=(_context(node.section.path, passed),)) if passed else scope
     for child in work:
         drafts += _walk(child, inner)
@@ -642,9 +743,12 @@ def _capitalize(text: str) -> str:
     return text[:1].upper() + text[1:] if text[:1].islower() else text
 
 
+_AUTHOR_NOTE = re.compile(r"\s*\[(?:TBD|TBC|TODO|FIXME|XXX)\b[^\]]*\]", re.IGNORECASE)
+
+
 def _title_from(text: str) -> str:
     """A plain one-line title from item or paragraph text (full text stays in the body)."""
-    lines = (clean_title(_strip_marker(line)) for line in text.split("\n"))
+    lines = (clean_title(_strip_marker(_AUTHOR_NOTE.sub("", line))) for line in text.split("\n"))
     cleaned = next((line for line in lines if _is_wordy(line)), "")
     if len(cleaned) > TITLE_LIMIT:
         sentence = _sentences(cleaned)[0] if _sentences(cleaned) else cleaned
@@ -1005,8 +1109,51 @@ def _outline(text: str) -> _Outline:
     if not drafts:
         rest = prepared.text if _has_content(prepared.text) else "\n\n".join(prepared.context)
         return _Outline(tuple(_unstructured(rest)), (), (), "")
+    drafts = _place_loose_criteria(drafts, scope)
     orders = _orders(sections, _preamble(sections, prepared.text))
     return _Outline(tuple(drafts), scope.doc, tuple(notes), intro, orders)
+
+
+_CRITERION_MATCH = 3  # a shared word of the title or section counts 3, of the task text 1
+RELEASE_TITLE = "Check the release against the remaining acceptance criteria"
+
+
+def _place_loose_criteria(drafts: list[_Draft], scope: _Scope) -> list[_Draft]:
+    """Criteria under a heading that names no section ("Must Have") go to the issue they are
+    about, by its words; those about no issue go to one release-acceptance issue."""
+    planned = {_norm(_display(title)) for draft in drafts for title in draft.path}
+    loose = [(name, c) for name, c in scope.targeted if name not in planned]
+    unplaced: list[str] = []
+    for _, criterion in loose:
+        index = _criterion_owner(criterion, drafts)
+        if index is None:
+            unplaced.append(criterion)
+        else:
+            owner = drafts[index]
+            drafts[index] = replace(owner, criteria=_unique_str((*owner.criteria, criterion)))
+    if not unplaced:
+        return drafts
+    covers = _unique_str(section for name, section in scope.named if name not in planned)
+    release = _Draft(
+        title=RELEASE_TITLE,
+        path=(),
+        parts=(("", "Check the finished release against these criteria of the spec."),),
+        criteria=tuple(unplaced),
+        covers=covers,
+    )
+    return [*drafts, release]
+
+
+def _criterion_owner(criterion: str, drafts: Sequence[_Draft]) -> int | None:
+    scores = [_criterion_score(criterion, draft) for draft in drafts]
+    best = max(scores, default=0)
+    return scores.index(best) if best >= _CRITERION_MATCH else None
+
+
+def _criterion_score(criterion: str, draft: _Draft) -> int:
+    named = words(" ".join((draft.title, *(_display(t) for t in draft.path[-1:]))))
+    text = "\n".join((_text_of(draft), *draft.criteria))
+    return _CRITERION_MATCH * overlap(criterion, named) + overlap(criterion, words(text))
 
 
 def _orders(sections: Sequence[Section], preamble: str) -> tuple[tuple[str, ...], ...]:
@@ -1034,11 +1181,13 @@ def _walk_all(node: _Node, scope: _Scope) -> list[_Draft]:
     """Every section as work: for specs made only of "Background"-like sections."""
     content = analyze(node.section.body)
     if node.children:
-        drafts = _item_drafts(node.section.path, content, scope) if content.deliverables else []
-        if content.text and not content.deliverables:
+        drafts = (
+            _item_drafts(node.section.path, content, scope) if _breaks_down(node, content) else []
+        )
+        if content.text and not _breaks_down(node, content):
             drafts.append(_section_draft(node.section, content, scope))
         return drafts + [d for child in node.children for d in _walk_all(child, scope)]
-    if content.deliverables:
+    if _breaks_down(node, content):
         return _item_drafts(node.section.path, content, scope)
     return [_section_draft(node.section, content, scope)]
 
