@@ -10,13 +10,25 @@ from markdown_it import MarkdownIt
 
 from openproducer.safety import LEGACY_TRIGGER
 
-VERBS: tuple[str, ...] = ("confirm", "cancel", "status", "rollback", "help")
+VERBS: tuple[str, ...] = (
+    "confirm",
+    "cancel",
+    "status",
+    "rollback",
+    "help",
+    *("drop", "merge", "rename", "add", "edit"),
+)
+# Plan edits take their whole first line ("rename 4: New title"); add and edit also take the
+# text below the command line, as the new item's or the new body.
+EDIT_VERBS = frozenset({"drop", "merge", "rename", "add", "edit"})
+_WITH_BODY = frozenset({"add", "edit"})
 
 
 @dataclass(frozen=True)
 class Command:
     verb: str  # a key of `engine.COMMANDS`
-    argument: str = ""  # run id, "last", or the unrecognised text
+    argument: str = ""  # run id, "last", an edit's first line, or the unrecognised text
+    body: str = ""  # for add and edit: the text below the command line
     spec_text: str | None = None  # for spawn: the text with the trigger removed in place
 
 
@@ -94,6 +106,9 @@ def parse_comment(body: str, *, trigger: str, verbs: Collection[str] = VERBS) ->
     first_line, _, remainder = rest.partition("\n")
     words = first_line.split()
     verb = words[0].lower().rstrip(".:!,") if words else ""
+    if verb in verbs and verb in EDIT_VERBS and (not remainder.strip() or verb in _WITH_BODY):
+        line = first_line.strip()[len(words[0]) :].strip()
+        return Command(verb, argument=line[:300], body=remainder.strip("\n"))
     if verb in verbs and not remainder.strip():
         return Command(verb, argument=" ".join(words[1:3]))
     if not rest.strip():

@@ -197,6 +197,7 @@ def render_preview(run: RunState, view: View, *, skipped: Mapping[str, str]) -> 
         details(f"Planned issues ({len(plan)})", table, open_=len(plan) <= 15),
         details("Tree and dependencies", graph) if graph else "",
         *_notes(run),
+        "**Edits**\n" + "\n".join(f"- {neutralize(e)}" for e in run.edits) if run.edits else "",
         ""
         if view.decided
         else f"**To create them**, comment {code(command)}\n"

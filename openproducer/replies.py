@@ -23,6 +23,9 @@ def render_help(settings: Settings) -> str:
             "spec; create them, or show a preview first when confirmation is needed |",
             f"| {code(f'{t} confirm [run_id]')} | Create the issues of the pending preview |",
             f"| {code(f'{t} cancel [run_id]')} | Drop the pending preview |",
+            f"| {code(f'{t} drop 3 5')} · {code(f'{t} merge 2 3')} · {code(f'{t} rename 4: Title')}"
+            f" · {code(f'{t} add: Title')} · {code(f'{t} edit 4')} | Edit the pending preview "
+            "(`add` and `edit` take the text on the next lines) |",
             f"| {code(f'{t} status [run_id]')} | The runs of this issue, or one run's issues |",
             f"| {code(f'{t} rollback last')} / {code(f'{t} rollback <run_id>')} | Close a run's "
             "issues as not planned |",

@@ -82,6 +82,8 @@ class RunState:
     closed: tuple[int, ...] = ()
     claim: str = ""  # the job that claimed the creation (see Engine._won_claim)
     writes: int = 0  # write requests this run made, for the hourly budget
+    edits: tuple[str, ...] = ()  # plan edits made on the preview, who and what, in order
+    edit_keys: tuple[str, ...] = ()  # the events those edits came from: each applies once
     comment_id: int = 0  # the comment holding the run block (filled in when read)
     comment_url: str = ""
 
@@ -331,6 +333,8 @@ def _run_to_json(run: RunState) -> dict[str, Any]:
         options=run.options,
         reasons=list(run.reasons),
         notes=list(run.notes),
+        edits=list(run.edits),
+        edit_keys=list(run.edit_keys),
         uncovered=list(run.uncovered),
         usage=run.usage,
         closed=list(run.closed),
@@ -351,6 +355,8 @@ def _run_from_json(data: dict[str, Any]) -> RunState:
         options=dict(data.get("options", {})),
         reasons=tuple(data.get("reasons", ())),
         notes=tuple(data.get("notes", ())),
+        edits=tuple(str(e) for e in data.get("edits", ())),
+        edit_keys=tuple(str(k) for k in data.get("edit_keys", ())),
         uncovered=tuple(data.get("uncovered", ())),
         usage=dict(data.get("usage", {})),
         closed=tuple(int(n) for n in data.get("closed", ())),

@@ -105,7 +105,7 @@ def _decision_blocked(turn: Turn, verb: str, run: RunState) -> Outcome | None:
     if run.status in messages:
         link = f" ([run comment]({run.comment_url}))" if run.comment_url else ""
         return turn.answer(verb, f"ℹ️ Nothing to {verb}", messages[run.status] + link, run=run)
-    if not _may_decide(turn, run):
+    if not may_decide(turn, run):
         return turn.answer(
             verb,
             "🔒 Not allowed",
@@ -117,7 +117,7 @@ def _decision_blocked(turn: Turn, verb: str, run: RunState) -> Outcome | None:
     return None
 
 
-def _may_decide(turn: Turn, run: RunState) -> bool:
+def may_decide(turn: Turn, run: RunState) -> bool:
     """Only the requester, or someone with maintain or admin, confirms or cancels a run."""
     if turn.event.sender.lower() == run.requester.lower():
         return True
