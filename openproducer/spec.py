@@ -687,8 +687,18 @@ def parse_sections(text: str) -> tuple[Section, ...]:
     return tuple(sections)
 
 
+def has_markdown_headings(text: str) -> bool:
+    """Whether ``text`` has an ATX, setext or emphasis heading (a pasted page has none)."""
+    lines = _split_lines(text)
+    return bool(_markdown_headings(lines, _hidden_lines(lines)))
+
+
 def _find_headings(lines: Sequence[str]) -> list[_Heading]:
     hidden = _hidden_lines(lines)
+    return _markdown_headings(lines, hidden) or _outline_headings(lines, hidden)
+
+
+def _markdown_headings(lines: Sequence[str], hidden: frozenset[int]) -> list[_Heading]:
     headings: list[_Heading] = []
     level = 0  # level of the last real (ATX or setext) heading
     index = 0
@@ -721,6 +731,41 @@ def _heading_at(
     if setext and (title := clean_title(line)):
         return _Heading(index, 2, 1 if setext["char"] == "=" else 2, title)
     return _emphasis_heading(line, index, level)
+
+
+_OUTLINE = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2})*)\.?[ \t]+(?P<title>[^\W\d_].*?)[ \t]*$")
+_OUTLINE_MAX_WORDS = 8
+_OUTLINE_MIN = 2
+
+
+def _outline_headings(lines: Sequence[str], hidden: frozenset[int]) -> list[_Heading]:
+    """Numbered plain-text headings ("1. Entry Points", "2.3 Configuration Parser") of a page
+    pasted without Markdown: a short numbered line alone between blank lines, followed by
+    prose or a deeper-numbered heading. A run of numbered lines (a table of contents) is none.
+    """
+    found: list[_Heading] = []
+    for index, line in enumerate(lines):
+        match = _OUTLINE.match(line)
+        if index in hidden or not match or not _stands_alone(lines, index):
+            continue
+        title = clean_title(line)
+        if len(title.split()) > _OUTLINE_MAX_WORDS or re.search(r"[.!?:;,]$", title):
+            continue
+        found.append(_Heading(index, 1, match["number"].count(".") + 1, title))
+    return found if len(found) >= _OUTLINE_MIN else []
+
+
+def _stands_alone(lines: Sequence[str], index: int) -> bool:
+    before = lines[index - 1] if index else ""
+    after = lines[index + 1] if index + 1 < len(lines) else ""
+    following = lines[index + 2] if index + 2 < len(lines) else ""
+    number = _OUTLINE.match(lines[index])
+    deeper = _OUTLINE.match(following)
+    if deeper and number:
+        next_ok = deeper["number"].count(".") > number["number"].count(".")
+    else:
+        next_ok = not _LIST_ITEM.match(following)
+    return not before.strip() and not after.strip() and bool(following.strip()) and next_ok
 
 
 def _starts_block(lines: Sequence[str], index: int, hidden: frozenset[int]) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from openproducer.model import Plan
-from openproducer.planning.dependencies import match_step, ordered_steps, words
+from openproducer.planning.dependencies import foundations_first, match_step, ordered_steps, words
 from openproducer.planning.offline import build_offline_plan
 from openproducer.spec import parse_spec
 
@@ -67,3 +67,19 @@ def test_edges_point_to_earlier_issues_only() -> None:
     plan = build_offline_plan(parse_spec(text))
     for issue in plan.issues:
         assert all(int(key) < int(issue.key) for key in issue.depends_on)
+
+
+def test_foundations_come_first_when_the_spec_says_so() -> None:
+    text = (
+        "## Executor\nRuns tasks.\n## Data model\nTables for tasks.\n"
+        "## Order\nFirst the data model, then the executor."
+    )
+    plan = build_offline_plan(parse_spec(text))
+    assert [i.title for i in plan.issues][:2] == ["Data model", "Executor"]
+    assert plan.issues[1].depends_on == ("1",)
+
+
+def test_foundations_move_just_ahead_of_what_needs_them() -> None:
+    assert foundations_first(4, {(2, 0)}) == [2, 0, 1, 3]
+    assert foundations_first(3, {(0, 1), (1, 0)}) == [1, 0, 2]
+    assert foundations_first(3, set()) == [0, 1, 2]

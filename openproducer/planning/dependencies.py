@@ -169,15 +169,46 @@ def _ordered_words(text: str) -> list[str]:
     return list(dict.fromkeys(w for w in found if w in kept))
 
 
+def order_pairs(
+    sequences: Iterable[Sequence[str]], names: Sequence[frozenset[str]]
+) -> set[tuple[int, int]]:
+    """(before, after) issue indices for every two consecutive steps of a sequence."""
+    pairs: set[tuple[int, int]] = set()
+    for steps in sequences:
+        matched = [match_step(step, names) for step in steps]
+        chain = [index for index in matched if index is not None]
+        pairs |= {(a, b) for a, b in itertools.pairwise(chain) if a != b}
+    return pairs
+
+
 def order_edges(
     sequences: Iterable[Sequence[str]], names: Sequence[frozenset[str]]
 ) -> list[set[int]]:
     """For each issue, the earlier issues its step follows in some sequence."""
     edges: list[set[int]] = [set() for _ in names]
-    for steps in sequences:
-        matched = [match_step(step, names) for step in steps]
-        chain = [index for index in matched if index is not None]
-        for before, after in itertools.pairwise(chain):
-            if before < after:
-                edges[after].add(before)
+    for before, after in order_pairs(sequences, names):
+        if before < after:
+            edges[after].add(before)
     return edges
+
+
+def foundations_first(count: int, pairs: Iterable[tuple[int, int]]) -> list[int]:
+    """Indices ``0..count-1`` in the plan's order, except that an issue's foundations (the
+    ``before`` of its pairs) are moved just ahead of it; in a cycle, the first one met wins."""
+    before: dict[int, list[int]] = {i: [] for i in range(count)}
+    for first, then in sorted(set(pairs)):
+        before[then].append(first)
+    order: list[int] = []
+    seen: set[int] = set()
+
+    def place(index: int) -> None:
+        if index in seen:
+            return
+        seen.add(index)
+        for foundation in before[index]:
+            place(foundation)
+        order.append(index)
+
+    for index in range(count):
+        place(index)
+    return order

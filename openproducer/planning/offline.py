@@ -15,12 +15,15 @@ from dataclasses import dataclass, replace
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
 from openproducer.planning.dependencies import (
+    foundations_first,
     is_order_heading,
     order_edges,
+    order_pairs,
     ordered_steps,
     overlap,
     words,
 )
+from openproducer.planning.paste import drop_chrome, drop_trigger, fence_diagrams
 from openproducer.planning.roles import (
     CONTAINERS,
     CRITERIA_WORDS,
@@ -29,7 +32,13 @@ from openproducer.planning.roles import (
     heading_name,
     section_kind,
 )
-from openproducer.spec import FENCE, HTML_TAGS, clean_title, parse_sections
+from openproducer.spec import (
+    FENCE,
+    HTML_TAGS,
+    clean_title,
+    has_markdown_headings,
+    parse_sections,
+)
 
 TITLE_LIMIT = 79  # GitHub shows about 80 characters of a title in lists
 CONTEXT_LIMIT = 600
@@ -989,6 +998,8 @@ class _Prepared:
 def prepare(text: str) -> _Prepared:
     """Take ``<context>…</context>``-style blocks out; other custom tags become headings when
     the spec has no Markdown headings of its own, and are dropped otherwise."""
+    text = fence_diagrams(drop_trigger(text))
+    text = text if has_markdown_headings(text) else drop_chrome(text)
     lines = text.split("\n")
     hidden = _code_lines(lines)
     has_headings = bool(parse_sections(text))
@@ -1408,6 +1419,7 @@ def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
     total: dict[tuple[str, ...], int] = {}
     for draft in outline.drafts:
         total[draft.path] = total.get(draft.path, 0) + 1
+    drafts = _in_spec_order(drafts, outline, total=total)
     titles = _unique_titles(drafts, total=total, doc=outline.doc)
     names = [_step_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
     ordered = order_edges(outline.orders, names)
@@ -1427,6 +1439,18 @@ def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
         )
         for index, (draft, title) in enumerate(zip(drafts, titles, strict=True), 1)
     ]
+
+
+def _in_spec_order(
+    drafts: Sequence[_Draft], outline: _Outline, *, total: dict[tuple[str, ...], int]
+) -> list[_Draft]:
+    """Drafts reordered so that what the spec says comes first does (foundations first)."""
+    if not outline.orders:
+        return list(drafts)
+    titles = _unique_titles(drafts, total=total, doc=outline.doc)
+    names = [_step_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
+    order = foundations_first(len(drafts), order_pairs(outline.orders, names))
+    return [drafts[index] for index in order]
 
 
 def _step_names(draft: _Draft, title: str) -> frozenset[str]:
