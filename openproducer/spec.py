@@ -701,25 +701,33 @@ def _find_headings(lines: Sequence[str]) -> list[_Heading]:
 def _markdown_headings(lines: Sequence[str], hidden: frozenset[int]) -> list[_Heading]:
     headings: list[_Heading] = []
     level = 0  # level of the last real (ATX or setext) heading
+    styles: list[tuple[str, bool]] | None = [] if _is_rst(lines, hidden) else None
     index = 0
     while index < len(lines):
         if index in hidden:
             index += 1
             continue
-        heading = _heading_at(lines, index, hidden, level)
+        heading = _heading_at(lines, index, hidden, level, styles=styles)
         if heading is None:
             index += 1
             continue
         headings.append(heading)
         level = level if heading.emphasis else heading.level
-        index += heading.skip
+        index = heading.index + heading.skip
     return headings
 
 
 def _heading_at(
-    lines: Sequence[str], index: int, hidden: frozenset[int], level: int
+    lines: Sequence[str],
+    index: int,
+    hidden: frozenset[int],
+    level: int,
+    *,
+    styles: list[tuple[str, bool]] | None = None,
 ) -> _Heading | None:
     line = lines[index]
+    if styles is not None and (rst := _rst_heading(lines, index, hidden, styles)):
+        return rst
     atx = _ATX.match(line)
     if atx:
         title = clean_title(atx["title"] or "")
@@ -731,6 +739,53 @@ def _heading_at(
     if setext and (title := clean_title(line)):
         return _Heading(index, 2, 1 if setext["char"] == "=" else 2, title)
     return _emphasis_heading(line, index, level)
+
+
+# reStructuredText headings: a title underlined (or over- and underlined) with one repeated
+# punctuation character; levels follow the order in which the styles first appear.
+# https://docutils.sourceforge.io/docs/ref/rst/restructuredtext.html#sections
+_ADORNMENT = re.compile(r"^(?P<char>[!\"#$%&'()*+,\-./:;<=>?@\[\\\]^_`{|}~])(?P=char){2,}[ \t]*$")
+
+
+def _is_rst(lines: Sequence[str], hidden: frozenset[int]) -> bool:
+    """Whether the text underlines headings the reStructuredText way (other than = and -)."""
+    for index in range(1, len(lines)):
+        adornment = _ADORNMENT.match(lines[index]) if index not in hidden else None
+        if not adornment or not _is_paragraph_line(lines[index - 1]):
+            continue
+        overlined = index >= 2 and lines[index - 2].rstrip() == lines[index].rstrip()
+        if adornment["char"] not in "=-" or overlined:
+            return True
+    return False
+
+
+def _rst_heading(
+    lines: Sequence[str], index: int, hidden: frozenset[int], styles: list[tuple[str, bool]]
+) -> _Heading | None:
+    style, skip, title = _rst_parts(lines, index, hidden)
+    if style is None or not title:
+        return None
+    if style not in styles:
+        styles.append(style)
+    return _Heading(index + (1 if style[1] else 0), skip, min(styles.index(style) + 1, 6), title)
+
+
+def _rst_parts(
+    lines: Sequence[str], index: int, hidden: frozenset[int]
+) -> tuple[tuple[str, bool] | None, int, str]:
+    """(style, lines taken, title) of an RST heading starting at ``index``."""
+    window = [
+        lines[i] if i < len(lines) and i not in hidden else "" for i in range(index, index + 3)
+    ]
+    top = _ADORNMENT.match(window[0])
+    if top and window[1].strip() and window[2].rstrip() == window[0].rstrip():
+        return (top["char"], True), 2, clean_title(window[1])
+    under = _ADORNMENT.match(window[1])
+    if top or not under or not _is_paragraph_line(window[0]):
+        return None, 0, ""
+    if not _starts_block(lines, index, hidden) or len(window[1].strip()) < len(window[0].strip()):
+        return None, 0, ""
+    return (under["char"], False), 2, clean_title(window[0])
 
 
 _OUTLINE = re.compile(r"^(?P<number>\d{1,2}(?:\.\d{1,2})*)\.?[ \t]+(?P<title>[^\W\d_].*?)[ \t]*$")

@@ -63,3 +63,13 @@ def test_author_notes_leave_titles() -> None:
     plan = plan_for("## Launch\n- [ ] Help article written [TBD: owner]\n- [ ] Notes drafted")
     assert plan.issues[0].title == "Launch: Help article written"
     assert "[TBD: owner]" in plan.issues[0].body
+
+
+def test_a_parent_section_that_specifies_work_is_an_issue_too() -> None:
+    long = " ".join(["The function builds a record and issues the warning."] * 12)
+    text = (
+        f"## Spec\n### The function\n{long}\n\n- one rule\n- another rule\n\n"
+        "Any other category raises TypeError.\n\n#### Attaching records\nCopy the attribute."
+    )
+    titles = [i.title for i in plan_for(text).issues]
+    assert titles == ["Spec: The function", "The function: Attaching records"]

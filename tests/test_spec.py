@@ -406,3 +406,24 @@ def test_section_titles_of_spec_files(name: str, titles: list[str]) -> None:
 )
 def test_clean_title_keeps_code_and_placeholders(text: str, title: str) -> None:
     assert clean_title(text) == title
+
+
+def test_rst_headings_take_levels_in_the_order_their_styles_appear() -> None:
+    text = (
+        "=====\nTitle\n=====\n\nIntro.\n\nPart\n****\n\nBody.\n\nSub part\n''''''''\n\nMore.\n\n"
+        "Second part\n***********\n\nEnd."
+    )
+    sections = parse_sections(text)
+    assert [(s.level, s.path) for s in sections] == [
+        (1, ("Title",)),
+        (2, ("Title", "Part")),
+        (3, ("Title", "Part", "Sub part")),
+        (2, ("Title", "Second part")),
+    ]
+    assert sections[0].line == 2
+    assert sections[0].body == "Intro."
+
+
+def test_markdown_setext_levels_stay_without_rst_adornments() -> None:
+    sections = parse_sections("Sub\n---\n\nText.\n\nTop\n===\n\nMore.")
+    assert [s.level for s in sections] == [2, 1]

@@ -299,6 +299,18 @@ def _is_description(text: str) -> bool:
     return sentence and not _COMMAND.match(text)
 
 
+_OWN_WORK_WORDS = 100  # a parent section this long specifies work of its own
+_OWN_WORK_BLOCKS = 3
+
+
+def _is_own_work(content: _Content) -> bool:
+    """A parent section whose own text specifies something (long, in several blocks or with
+    code) is an issue of its own, not only context for its sub-sections."""
+    words = sum(_words(block.text) for block in content.blocks if block.kind != "code")
+    has_code = any(block.kind == "code" for block in content.blocks)
+    return words >= _OWN_WORK_WORDS and (has_code or len(content.blocks) >= _OWN_WORK_BLOCKS)
+
+
 def _breaks_down(node: _Node, content: _Content) -> bool:
     """Whether the section's items are its issues: deliverables, unless they describe the
     one feature a specific heading names (then they are that issue's checklist)."""
@@ -572,8 +584,11 @@ def _walk(node: _Node, scope: _Scope) -> list[_Draft]:
         if _breaks_down(node, content):
             return _item_drafts(node.section.path, content, scope)
         return [_section_draft(node.section, content, scope)]
-    drafts = _item_drafts(node.section.path, content, scope) if _breaks_down(node, content) else []
-    passed = content.prose if _breaks_down(node, content) else content.text
+    breaks_down = _breaks_down(node, content)
+    drafts = _item_drafts(node.section.path, content, scope) if breaks_down else []
+    if not breaks_down and _is_own_work(content):
+        drafts.append(_section_draft(node.section, content, scope))
+    passed = content.prose if breaks_down else content.text
     inner = scope.add(context=(_context(node.section.path, passed),)) if passed else scope
     for child in work:
         drafts += _walk(child, inner)
