@@ -68,7 +68,8 @@ class Run:
     concurrency: int
     plan: Plan
     seconds: float
-    exchanges: tuple[tuple[int, int, int], ...]  # (input tokens, max_tokens asked, output tokens)
+    requests: tuple[tuple[int, int], ...]  # (input tokens, max_tokens asked), 413s included
+    outputs: tuple[int, ...]  # output tokens of each answer
     in_flight: int  # most requests the fake served at once
 
 
@@ -90,7 +91,7 @@ def main() -> int:
 def plan_once(spec: Spec, *, concurrency: int, scale: float) -> Run:
     """Plan ``spec`` against a fresh fake with at most ``concurrency`` requests in flight."""
     with serve_ai() as server:
-        exchanges = record_exchanges(server)
+        outputs = record_outputs(server)
         server.limits = Limits(MAX_INPUT, MAX_OUTPUT, TOKENS_PER_SECOND * scale)
         settings = AISettings(
             provider="github",
@@ -104,25 +105,28 @@ def plan_once(spec: Spec, *, concurrency: int, scale: float) -> Run:
         started = time.monotonic()
         plan = build_plan(spec, settings=settings, max_issues=MAX_ISSUES)
         seconds = time.monotonic() - started
-        return Run(concurrency, plan, seconds, tuple(exchanges), server.max_in_flight)
+        requests = tuple(
+            (count_tokens(r.prompt), r.max_output or MAX_OUTPUT) for r in server.requests
+        )
+        return Run(concurrency, plan, seconds, requests, tuple(outputs), server.max_in_flight)
 
 
-def record_exchanges(server: FakeAIServer) -> list[tuple[int, int, int]]:
-    """Have the fake plan from each prompt and note every exchange's size in tokens."""
+def record_outputs(server: FakeAIServer) -> list[int]:
+    """Have the fake plan from each prompt and note each answer's output tokens."""
     answer = spec_responder(body_words=BODY_WORDS)
-    exchanges: list[tuple[int, int, int]] = []
+    outputs: list[int] = []
     lock = threading.Lock()
 
     def respond(request: Request) -> Reply:
         reply = answer(request)
         asked = request.max_output or MAX_OUTPUT
-        spoken = min(count_tokens(reply_text(reply) or ""), asked, MAX_OUTPUT)  # as the fake cuts
+        spoken = count_tokens(reply_text(reply) or "")
         with lock:
-            exchanges.append((count_tokens(request.prompt), asked, spoken))
+            outputs.append(min(spoken, asked, MAX_OUTPUT))  # where the fake cuts the answer
         return reply
 
     server.responder = respond
-    return exchanges
+    return outputs
 
 
 def find_work_sections(sections: Sequence[Section]) -> list[Section]:
@@ -180,9 +184,9 @@ def render_table(runs: Sequence[Run], *, work: Sequence[Section], scale: float) 
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for run in runs:
-        largest_in = max(e[0] for e in run.exchanges)
-        largest_out = max(e[2] for e in run.exchanges)
-        over = any(e[0] > MAX_INPUT or e[1] > MAX_OUTPUT for e in run.exchanges)
+        largest_in = max(tokens for tokens, _ in run.requests)
+        largest_out = max(run.outputs, default=0)
+        over = any(tokens > MAX_INPUT or asked > MAX_OUTPUT for tokens, asked in run.requests)
         covered = count_covered(run.plan, work)
         fallback = count_fallback(run.plan)
         parallel = run.concurrency > 1
@@ -190,7 +194,7 @@ def render_table(runs: Sequence[Run], *, work: Sequence[Section], scale: float) 
         ratio = run.seconds / serial.seconds
         cells = [
             f"≤ {run.concurrency} (max {run.in_flight})",
-            str(len(run.exchanges)),
+            str(len(run.requests)),
             mark(f"{largest_in:,} / {largest_out:,}", miss=over),
             mark(f"{run.seconds:.0f} s", miss=wall_miss),
             mark(f"{covered} of {len(work)}", miss=covered < len(work)),
