@@ -44,6 +44,20 @@ def build_node_id(prefix: str, number: int) -> str:
     return f"{prefix}_kwDO{packed}"
 
 
+def parse_node_id(node_id: object) -> tuple[str, int] | None:
+    """(prefix, database id) of an id made by `build_node_id`; None for anything else."""
+    if not isinstance(node_id, str):
+        return None
+    prefix, sep, packed = node_id.partition("_kwDO")
+    try:
+        raw = base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4))
+    except ValueError:
+        return None
+    if not sep or len(raw) != 8:
+        return None
+    return prefix, int(struct.unpack(">Q", raw)[0])
+
+
 @dataclass
 class User:
     login: str

@@ -33,12 +33,14 @@ from .faults import (
     RateCounter,
     SecondaryLimiter,
 )
+from .graphql import Document, answer, parse_request
 from .model import ACTIONS_LOGIN, Json
 from .paging import build_link_header, parse_page, slice_page
 from .routes import Ctx, Reply, Request, find_route
 from .shapes import Renderer, build_rate_limit
 from .store import Actor, Store
 
+GRAPHQL_PATH = "/graphql"
 RATE_LIMITS = {"anonymous": 60, "installation": 1000, "user": 5000}
 
 
@@ -50,6 +52,14 @@ class RequestRecord:
     status: int  # 0 when the connection was dropped without an answer
     login: str | None
     time: float  # time.monotonic() when the request arrived
+    graphql: str = ""  # a GraphQL request's kind and root fields, e.g. "mutation createIssue"
+
+    @property
+    def creates_content(self) -> bool:
+        """A write as GitHub's secondary limits count them: REST writes and GraphQL mutations."""
+        if self.graphql:
+            return self.graphql.startswith("mutation")
+        return self.method in WRITE_METHODS
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,7 @@ class GitHubEmulator:
         primary_limit: int | None = None,
         sub_issues: bool = True,
         dependencies: bool = True,
+        graphql: bool = True,
         port: int = 0,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
@@ -81,6 +92,7 @@ class GitHubEmulator:
         # Not `self.sub_issues`: that name is the inspection method.
         self.sub_issues_enabled = sub_issues
         self.dependencies_enabled = dependencies
+        self.graphql_enabled = graphql
         self.store = Store(clock=clock) if clock else Store()
         self.requests: list[RequestRecord] = []
         self.base_url = ""
@@ -281,19 +293,21 @@ class GitHubEmulator:
         arrived = time.monotonic()
         if self.latency:
             time.sleep(self.latency)
-        fault = self._faults.take(method, path)
+        document = parse_request(_parse_body(data)) if path == GRAPHQL_PATH else None
+        fault = self._faults.take(method, _fault_path(path, document))
         if fault is not None and fault.delay:
             time.sleep(fault.delay)
         login = self._login_for(authorization)
         if fault is not None and not fault.apply:
             outcome = _fault_outcome(fault)
         else:
-            outcome = self._dispatch(method, path, query, _token(authorization), data)
+            outcome = self._dispatch(method, path, query, _token(authorization), data, document)
             if fault is not None:  # applied for real; the client still sees the fault
                 outcome = _fault_outcome(fault)
         status = 0 if outcome.drop else outcome.status
         with self._records_lock:
-            self.requests.append(RequestRecord(method, path, query, status, login, arrived))
+            kind = _graphql_kind(document) if document else ""
+            self.requests.append(RequestRecord(method, path, query, status, login, arrived, kind))
         return outcome
 
     def _login_for(self, authorization: str | None) -> str | None:
@@ -304,13 +318,21 @@ class GitHubEmulator:
                 return None
 
     def _dispatch(
-        self, method: str, path: str, query: str, token: str | None, data: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        token: str | None,
+        data: bytes,
+        document: Document | None = None,
     ) -> Outcome:
         pairs = parse_qsl(query, keep_blank_values=True)
         headers = {"X-GitHub-Request-Id": secrets.token_hex(8).upper()}
         try:
             with self.store.lock:
                 actor = self.store.identify(token)
+            if document is not None:
+                return self._graphql(method, actor, document, headers)
             headers.update(self._rate_headers(actor, counted=path != "/rate_limit"))
             reply = self._answer(method, path, pairs, actor, data)
         except ApiError as error:
@@ -336,6 +358,36 @@ class GitHubEmulator:
             if reply.render is not None:
                 reply.body = self._paginate(path, pairs, reply, reply.render)
             return reply
+
+    def _graphql(
+        self, method: str, actor: Actor, document: Document, headers: dict[str, str]
+    ) -> Outcome:
+        """`POST /graphql`: GitHub answers most failures as a 200 whose body has `errors`,
+        the primary limit too (type RATE_LIMITED); mutations count as content-creating
+        requests for the secondary limits.
+        https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
+        """
+        if method != "POST" or not self.graphql_enabled:
+            raise ApiError(404, "Not Found")
+        if actor.user is None:
+            raise ApiError(401, "This endpoint requires you to be authenticated.")
+        try:
+            headers.update(self._rate_headers(actor, counted=True))
+        except ApiError as limited:
+            headers.update(limited.headers)
+            body = {"errors": [{"type": "RATE_LIMITED", "message": limited.message}]}
+            return _json_outcome(200, body, headers)
+        if document.mutation:
+            self._check_secondary_limit(actor)
+        with self.store.lock:
+            body = answer(
+                document,
+                store=self.store,
+                render=self._render,
+                actor=actor,
+                sub_issues=self.sub_issues_enabled,
+            )
+        return _json_outcome(200, body, headers)
 
     def _enabled(self, feature: str | None) -> bool:
         return not (
@@ -407,6 +459,26 @@ def _token(authorization: str | None) -> str | None:
     if scheme.lower() in ("token", "bearer") and value.strip():
         return value.strip()
     return authorization.strip()
+
+
+def _parse_body(data: bytes) -> Any:
+    """A GraphQL body as JSON, or None when it is not (the answer then says so)."""
+    try:
+        return _parse_json(data)
+    except ApiError:
+        return None
+
+
+def _fault_path(path: str, document: Document | None) -> str:
+    """What faults match: a GraphQL request as ``/graphql/<root field>``, e.g.
+    ``/graphql/createIssue``, so a fault can aim at one operation (``/graphql`` matches all)."""
+    if document is None or not document.fields:
+        return path
+    return f"{path}/{','.join(document.fields)}"
+
+
+def _graphql_kind(document: Document) -> str:
+    return ("mutation " if document.mutation else "query ") + ",".join(document.fields)
 
 
 def _parse_json(data: bytes) -> Any:

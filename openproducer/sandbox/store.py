@@ -507,6 +507,15 @@ class Store:
         if len(self._ancestors(parent)) + 1 + self._height(child) > NESTING_LIMIT:
             _sub_issue_error(f"Sub-issues cannot be nested more than {NESTING_LIMIT} levels deep")
 
+    def check_new_sub_issue(self, parent: Issue, repo: Repo) -> None:
+        """The rules `add_sub_issue` applies, for an issue of ``repo`` not created yet."""
+        if repo.owner.lower() != self._owner_of(parent):
+            _sub_issue_error("Sub-issue must belong to the same repository owner as the parent")
+        if len(parent.children) >= SUB_ISSUE_LIMIT:
+            _sub_issue_error(f"Parent issue cannot have more than {SUB_ISSUE_LIMIT} sub-issues")
+        if len(self._ancestors(parent)) + 1 > NESTING_LIMIT:
+            _sub_issue_error(f"Sub-issues cannot be nested more than {NESTING_LIMIT} levels deep")
+
     def remove_sub_issue(self, parent: Issue, payload: Mapping[str, Any]) -> Issue:
         child = self.issue_by_id(payload.get("sub_issue_id"))
         if child.parent != parent.id:
