@@ -17,12 +17,13 @@ _THEN = re.compile(
     r"(?:[,;:]\s*|[.!?]\s+|\s+)(?:and\s+)?(?:only\s+)?(?:then|finally|afterwards|after that)\b",
     re.IGNORECASE,
 )
+_CONDITION = re.compile(r"^\s*(?:if|when|whenever|once|unless|while)\b", re.IGNORECASE)
 _FIRST = re.compile(r"\bfirst\b", re.IGNORECASE)
 _STEP_NUMBER = re.compile(r"(?:^|(?<=[\s(:,;]))\(?(?P<n>\d{1,2})\)\s+")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
 _ORDER_HEADING = re.compile(
-    r"\b(?:roadmap|phases?|milestones?|rollout|roll-out|order|sequence|stages?|mvp|"
-    r"timeline|plan)\b",
+    r"\b(?:roadmap|phases?|milestones?|rollout|roll-out|stages?|mvp|timeline|"
+    r"(?:implementation|delivery|rollout|release) plan|order of (?:work|delivery))\b",
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_][\w-]*")
@@ -112,6 +113,8 @@ def _then_steps(flat: str) -> list[str]:
     if len(parts) < 2:
         return []
     head = parts[0]
+    if _CONDITION.match(re.split(r"[.!?:]\s+", head)[-1]):
+        return []  # "if …, then …" is a rule, not an order of work
     firsts = list(_FIRST.finditer(head))
     head = head[firsts[-1].end() :] if firsts else re.split(r"[.!?:]\s+", head)[-1]
     return [head.strip(" ,;"), *(_first_sentence(part) for part in parts[1:])]
@@ -152,13 +155,21 @@ def overlap(text: str, name: frozenset[str]) -> int:
     return _score(_ordered_words(text), name)[0]
 
 
-def match_step(step: str, names: Sequence[frozenset[str]]) -> int | None:
+def match_step(
+    step: str,
+    names: Sequence[frozenset[str]],
+    headings: Sequence[frozenset[str]] = (),
+) -> int | None:
     """The index of the issue a step names best (the earliest of equals), or None.
 
-    A step names its subject first ("enforcement on top of the accounting"), so of two
-    issues sharing as many words, the one sharing the earlier word wins."""
+    Words shared with an issue's section heading count twice (a roadmap names sections). A
+    step names its subject first ("enforcement on top of the accounting"), so of two issues
+    sharing as much, the one sharing the earlier word wins."""
     wanted = _ordered_words(step)
     scores = [_score(wanted, name) for name in names]
+    for index, heading in enumerate(headings):
+        count, position = scores[index]
+        scores[index] = (count + _score(wanted, heading)[0], position)
     best = max(scores, default=(0, 0))
     return scores.index(best) if best[0] > 0 else None
 
@@ -170,23 +181,27 @@ def _ordered_words(text: str) -> list[str]:
 
 
 def order_pairs(
-    sequences: Iterable[Sequence[str]], names: Sequence[frozenset[str]]
+    sequences: Iterable[Sequence[str]],
+    names: Sequence[frozenset[str]],
+    headings: Sequence[frozenset[str]] = (),
 ) -> set[tuple[int, int]]:
     """(before, after) issue indices for every two consecutive steps of a sequence."""
     pairs: set[tuple[int, int]] = set()
     for steps in sequences:
-        matched = [match_step(step, names) for step in steps]
+        matched = [match_step(step, names, headings) for step in steps]
         chain = [index for index in matched if index is not None]
         pairs |= {(a, b) for a, b in itertools.pairwise(chain) if a != b}
     return pairs
 
 
 def order_edges(
-    sequences: Iterable[Sequence[str]], names: Sequence[frozenset[str]]
+    sequences: Iterable[Sequence[str]],
+    names: Sequence[frozenset[str]],
+    headings: Sequence[frozenset[str]] = (),
 ) -> list[set[int]]:
     """For each issue, the earlier issues its step follows in some sequence."""
     edges: list[set[int]] = [set() for _ in names]
-    for before, after in order_pairs(sequences, names):
+    for before, after in order_pairs(sequences, names, headings):
         if before < after:
             edges[after].add(before)
     return edges

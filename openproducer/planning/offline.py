@@ -439,7 +439,8 @@ class _Node:
 
     @property
     def kind(self) -> str:
-        return section_kind(self.section.title)
+        kind = section_kind(self.section.title)
+        return "reference" if kind == "work" and _is_narrative(self.section) else kind
 
     @property
     def walked(self) -> bool:
@@ -466,6 +467,24 @@ class _Node:
     def render(self) -> str:
         heading = "#" * min(self.section.level, 6) + " " + self.section.title
         return heading + "\n\n" + self.subtree_text()
+
+
+_STORY = re.compile(r"\b(?:user )?stor(?:y|ies)\b|\bscenarios?\b", re.IGNORECASE)
+_FIRST_PERSON = re.compile(r"^(?:I|We)\s")
+_NARRATIVE_WORDS = 30
+
+
+def _is_narrative(section: Section) -> bool:
+    """A story told in the first person ("I run a platform team …"), with no list or criteria,
+    illustrates why; the design sections say what to build."""
+    if not any(_STORY.search(title) for title in section.path[-2:]):
+        return False
+    content = analyze(section.body)
+    paragraphs = [block for block in content.blocks if block.kind == "para"]
+    if content.items or content.criteria or len(paragraphs) != len(content.blocks):
+        return False
+    text = content.text.strip()
+    return bool(_FIRST_PERSON.match(text)) and _words(text) >= _NARRATIVE_WORDS
 
 
 def build_tree(sections: Sequence[Section]) -> tuple[_Node, ...]:
@@ -1437,7 +1456,7 @@ def _issues(drafts: Sequence[_Draft], outline: _Outline) -> list[PlannedIssue]:
     drafts = _in_spec_order(drafts, outline, total=total)
     titles = _unique_titles(drafts, total=total, doc=outline.doc)
     names = [_step_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
-    ordered = order_edges(outline.orders, names)
+    ordered = order_edges(outline.orders, names, [_heading_words(d) for d in drafts])
     depends = [
         tuple(sorted({*named, *(i + 1 for i in follows)}))
         for named, follows in zip(_dependencies(drafts, titles), ordered, strict=True)
@@ -1464,8 +1483,13 @@ def _in_spec_order(
         return list(drafts)
     titles = _unique_titles(drafts, total=total, doc=outline.doc)
     names = [_step_names(draft, title) for draft, title in zip(drafts, titles, strict=True)]
-    order = foundations_first(len(drafts), order_pairs(outline.orders, names))
+    headings = [_heading_words(draft) for draft in drafts]
+    order = foundations_first(len(drafts), order_pairs(outline.orders, names, headings))
     return [drafts[index] for index in order]
+
+
+def _heading_words(draft: _Draft) -> frozenset[str]:
+    return words(_display(draft.path[-1])) if draft.path else frozenset()
 
 
 def _step_names(draft: _Draft, title: str) -> frozenset[str]:
