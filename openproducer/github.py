@@ -17,10 +17,18 @@ from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from openproducer import GitHubError, ports
 from openproducer.outbound import Outbound
-from openproducer.ports import CommentInfo, IssueInfo, RepoFile
+from openproducer.ports import CommentInfo, IssueInfo, NodeIds, RepoFile
 from openproducer.safety import PERMISSION_ORDER
 
 DEFAULT_API_URL = "https://api.github.com"
+# https://docs.github.com/en/graphql/reference/mutations#createissue
+CREATE_ISSUE = """
+mutation OpenProducerCreate($input: CreateIssueInput!) {
+  createIssue(input: $input) {
+    issue { id databaseId number title body url state createdAt updatedAt }
+  }
+}
+"""
 
 
 class PostSafeRetry(GithubRetry):
@@ -75,6 +83,7 @@ def _issue_info(issue: Any) -> IssueInfo:
         # attribute of a listed object makes PyGithub fetch the whole issue again.
         is_pull_request="/pull/" in (issue.html_url or ""),
         state_reason=issue.state_reason,
+        node_id=issue.node_id or "",
     )
 
 
@@ -94,6 +103,105 @@ def _created_issue(data: dict[str, Any]) -> IssueInfo:
         updated_at=str(data.get("updated_at") or ""),
         is_pull_request="/pull/" in url,
         state_reason=data.get("state_reason"),
+        node_id=str(data.get("node_id") or ""),
+    )
+
+
+def build_ids_query(
+    *, numbers: Sequence[int], labels: Sequence[str], logins: Sequence[str], milestone: int | None
+) -> tuple[str, dict[str, Any]]:
+    """One query for every id a run needs, one alias each; also whether `createIssue` takes
+    `parentIssueId` here (GitHub Enterprise Server versions without sub-issues lack it)."""
+    params = ["$owner: String!", "$name: String!"]
+    fields = ["id"]
+    variables: dict[str, Any] = {}
+    for i, number in enumerate(numbers):
+        params.append(f"$n{i}: Int!")
+        fields.append(f"n{i}: issue(number: $n{i}) {{ id }}")
+        variables[f"n{i}"] = number
+    for i, name in enumerate(labels):
+        params.append(f"$l{i}: String!")
+        fields.append(f"l{i}: label(name: $l{i}) {{ id name }}")
+        variables[f"l{i}"] = name
+    if milestone is not None:
+        params.append("$m: Int!")
+        fields.append("milestone(number: $m) { id }")
+        variables["m"] = milestone
+    users = []
+    for i, login in enumerate(logins):
+        params.append(f"$u{i}: String!")
+        users.append(f"u{i}: user(login: $u{i}) {{ id }}")
+        variables[f"u{i}"] = login
+    query = (
+        f"query OpenProducerIds({', '.join(params)}) {{\n"
+        f"  repository(owner: $owner, name: $name) {{ {' '.join(fields)} }}\n"
+        + "".join(f"  {u}\n" for u in users)
+        + '  input: __type(name: "CreateIssueInput") { inputFields { name } }\n}'
+    )
+    return query, variables
+
+
+def parse_ids(
+    data: dict[str, Any], *, numbers: Sequence[int], labels: Sequence[str], logins: Sequence[str]
+) -> NodeIds:
+    repo = data.get("repository") or {}
+    inputs = (data.get("input") or {}).get("inputFields") or []
+    found = {f"l{i}": name for i, name in enumerate(labels)}
+    return NodeIds(
+        repository=str(repo["id"]),
+        issues={n: str(repo[f"n{i}"]["id"]) for i, n in enumerate(numbers) if repo.get(f"n{i}")},
+        labels={found[k].casefold(): str(v["id"]) for k, v in repo.items() if k in found and v},
+        users={
+            u.lower(): str(data[f"u{i}"]["id"]) for i, u in enumerate(logins) if data.get(f"u{i}")
+        },
+        milestone=str(repo["milestone"]["id"]) if repo.get("milestone") else None,
+        parent_field=any(f.get("name") == "parentIssueId" for f in inputs),
+    )
+
+
+def decipher_graphql(body: Any, action: str) -> dict[str, Any]:
+    """The `data` of a GraphQL answer; its `errors` (GitHub sends them in a 200) as one
+    GitHubError whose status the core reads as REST's: 403 for rate limits (the primary one,
+    type RATE_LIMITED, and secondary ones), 404, 502 for GitHub's own failures, else 422.
+    https://docs.github.com/en/graphql/overview/rate-limits-and-query-limits-for-the-graphql-api
+    """
+    if not isinstance(body, dict):
+        raise GitHubError(f"GitHub answered no JSON when trying to {action}.", status=502)
+    errors = [e for e in body.get("errors") or () if isinstance(e, dict)]
+    if errors or not isinstance(body.get("data"), dict):
+        text = "; ".join(str(e.get("message") or e.get("type")) for e in errors)
+        status = _graphql_status({str(e.get("type")) for e in errors}, text.lower())
+        raise GitHubError(
+            f"GitHub answered {status} when trying to {action}: {text[:500]}", status=status
+        )
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+def _graphql_status(types: set[str], text: str) -> int:
+    if "RATE_LIMITED" in types or "rate limit" in text or "FORBIDDEN" in types:
+        return 403
+    if "NOT_FOUND" in types:
+        return 404
+    if types & {"INTERNAL", "SERVICE_UNAVAILABLE", "TIMEOUT"}:
+        return 502
+    return 422
+
+
+def _graphql_issue(data: dict[str, Any]) -> IssueInfo:
+    """A created issue from GraphQL (its author left out: GraphQL names bots without "[bot]")."""
+    url = str(data.get("url") or "")
+    return IssueInfo(
+        number=int(data["number"]),
+        id=int(data["databaseId"]),
+        title=str(data.get("title") or ""),
+        body=str(data.get("body") or ""),
+        author="",
+        state=str(data.get("state") or "OPEN").lower(),
+        url=url,
+        created_at=str(data.get("createdAt") or ""),
+        updated_at=str(data.get("updatedAt") or ""),
+        node_id=str(data.get("id") or ""),
     )
 
 
@@ -301,6 +409,61 @@ class GitHubPort:
                 "POST", f"{self._repo.url}/issues", input=payload
             )
             return _created_issue(data)
+
+    def _graphql(self, action: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+        """One GraphQL request through PyGithub's requester (its retries and pacing apply)."""
+        with self._translated(action):
+            _, body = self._requester.requestJsonAndCheck(
+                "POST", self._requester.graphql_url, input={"query": query, "variables": variables}
+            )
+        return decipher_graphql(body, action)
+
+    def node_ids(
+        self,
+        *,
+        numbers: Sequence[int] = (),
+        labels: Sequence[str] = (),
+        logins: Sequence[str] = (),
+        milestone: int | None = None,
+    ) -> NodeIds:
+        query, variables = build_ids_query(
+            numbers=numbers, labels=labels, logins=logins, milestone=milestone
+        )
+        owner, name = self.full_name.split("/", 1)
+        data = self._graphql("look up ids", query, {"owner": owner, "name": name, **variables})
+        return parse_ids(data, numbers=numbers, labels=labels, logins=logins)
+
+    def create_sub_issue(
+        self,
+        *,
+        repository_id: str,
+        parent_id: str,
+        title: str,
+        body: str,
+        label_ids: Sequence[str] = (),
+        assignee_ids: Sequence[str] = (),
+        milestone_id: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        """``hidden``: the item marker, appended unchanged after ``body``."""
+        title = self._out.title(title)
+        if not title:
+            raise GitHubError("An issue needs a visible title; this one has none once cleaned.")
+        fields: dict[str, Any] = {
+            "repositoryId": repository_id,
+            "parentIssueId": parent_id,
+            "title": title,
+            "body": self._out.body(body, hidden),
+        }
+        if label_ids:
+            fields["labelIds"] = list(label_ids)
+        if assignee_ids:
+            fields["assigneeIds"] = list(assignee_ids)
+        if milestone_id:
+            fields["milestoneId"] = milestone_id
+        self.writes += 1
+        data = self._graphql(f"create the issue “{title[:60]}”", CREATE_ISSUE, {"input": fields})
+        return _graphql_issue(data["createIssue"]["issue"])
 
     def add_sub_issue(self, parent: int, child_id: int) -> None:
         """https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue (child by id)."""

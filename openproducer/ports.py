@@ -6,8 +6,8 @@ in-memory fake of it in `tests/fakes/github.py`. Every method raises `GitHubErro
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 
@@ -25,6 +25,7 @@ class IssueInfo:
     updated_at: str = ""
     is_pull_request: bool = False
     state_reason: str | None = None
+    node_id: str = ""  # GraphQL's global id ("" when the answer had none)
 
 
 @dataclass(frozen=True)
@@ -44,6 +45,18 @@ class RepoFile:
     text: str
     commit: str  # the full sha it was read at
     url: str  # the file at that commit, on the web
+
+
+@dataclass(frozen=True)
+class NodeIds:
+    """GraphQL global ids of what a run's issues refer to, looked up once per run."""
+
+    repository: str
+    issues: Mapping[int, str] = field(default_factory=dict)  # by issue number
+    labels: Mapping[str, str] = field(default_factory=dict)  # by case-folded name
+    users: Mapping[str, str] = field(default_factory=dict)  # by lower-cased login
+    milestone: str | None = None
+    parent_field: bool = False  # `createIssue` takes `parentIssueId` on this GitHub
 
 
 class GitHub(Protocol):
@@ -97,6 +110,30 @@ class GitHub(Protocol):
         issue_type: str | None = None,
         hidden: Sequence[str] = (),
     ) -> IssueInfo: ...
+
+    def node_ids(
+        self,
+        *,
+        numbers: Sequence[int] = (),
+        labels: Sequence[str] = (),
+        logins: Sequence[str] = (),
+        milestone: int | None = None,
+    ) -> NodeIds:
+        """One GraphQL query; GitHubError 404 where there is no GraphQL API."""
+
+    def create_sub_issue(
+        self,
+        *,
+        repository_id: str,
+        parent_id: str,
+        title: str,
+        body: str,
+        label_ids: Sequence[str] = (),
+        assignee_ids: Sequence[str] = (),
+        milestone_id: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        """Create an issue that is a sub-issue of ``parent_id`` already: one request."""
 
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None: ...
 

@@ -8,18 +8,29 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from openproducer.demo import action_env, event_payload
-from openproducer.sandbox import Fault
+from openproducer.sandbox import Fault, GitHubEmulator
 from openproducer.state import BotComment, read_thread
 from tests.conftest import BOT, REPO, ROOT, TRIGGER, Harness, webhook
 from tests.test_action import SPEC
 from tests.test_conversation import DRY
 
-CREATE = r"/repos/[^/]+/[^/]+/issues$"
+# A create on either path: REST's POST .../issues, or GraphQL's createIssue mutation.
+CREATE = r"/repos/[^/]+/[^/]+/issues$|/graphql/createIssue$"
+
+
+@pytest.fixture(params=["graphql", "rest"])
+def gh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Harness]:
+    """Every fault on both creation paths: GraphQL sub-issues, and REST create-then-link."""
+    with GitHubEmulator(graphql=request.param == "graphql") as emu:
+        harness = Harness(emu, tmp_path)
+        harness.user("alice", "write")
+        yield harness
 
 
 def _assert_exactly_once(gh: Harness, number: int, expected: int) -> None:
@@ -93,7 +104,7 @@ def test_primary_limit_exhaustion_ends_partial_and_confirm_resumes(gh: Harness) 
 
 
 def test_hourly_budget_creates_what_fits_and_confirm_resumes(gh: Harness) -> None:
-    issue, first = gh.open_issue(SPEC, hourly_writes="12")
+    issue, first = gh.open_issue(SPEC, hourly_writes="8")
     assert first.outputs["status"] == "partial", first.log
     assert 0 < len(gh.created(issue["number"])) < 8
     assert "500 writes an hour" in gh.last_reply(issue["number"])

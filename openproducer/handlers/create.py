@@ -23,8 +23,8 @@ from openproducer.handlers.runs import run_outcome, write_run
 from openproducer.handlers.turn import Outcome, Turn, note
 from openproducer.hierarchy import label_color
 from openproducer.model import PlannedIssue
-from openproducer.ports import IssueInfo
-from openproducer.render import code, render_issue_body
+from openproducer.ports import IssueInfo, NodeIds
+from openproducer.render import IssueBody, code, render_issue_body
 from openproducer.state import CreatedIssue, RunState, SkippedIssue, Thread, parse_item_marker
 
 PROGRESS_EVERY = 10
@@ -88,6 +88,7 @@ def execute(
     links = _Links(
         numbers={c.key: c.number for c in run.created},
         ids={c.key: c.id for c in run.created},
+        graph=_graph_ids(turn, run, plan, fields),
     )
     done = run.created_keys | {s.key for s in run.skipped}
     saved = turn.clock.monotonic()  # when the run's state was last written
@@ -95,13 +96,18 @@ def execute(
     for index, item in enumerate(plan, start=1):
         if item.key in done:
             continue
-        reason = _stop_reason(turn, run, item, budget=budget, saved=saved)
+        reason = _stop_reason(turn, run, item, budget=budget, saved=saved, links=links)
         if reason:
             run, stopped = note(run, reason), True
             break
         try:
-            info = marked.get(item.key) or _create(
-                turn, run, item, index=index, total=len(plan), links=links, fields=fields
+            found = marked.get(item.key)
+            info, parented = (
+                (found, False)
+                if found
+                else _create(
+                    turn, run, item, index=index, total=len(plan), links=links, fields=fields
+                )
             )
         except GitHubError as exc:
             if exc.status in (403, 429) or worth_retrying(exc):
@@ -114,7 +120,8 @@ def execute(
                 break
             run = replace(run, failed=(*run.failed, SkippedIssue(item.key, item.title, str(exc))))
             continue
-        run = replace(run, created=(*run.created, _link(turn, run, item, info, links)))
+        linked = _link(turn, run, item, info, links, parented=parented)
+        run = replace(run, created=(*run.created, linked))
         if len(run.created) % PROGRESS_EVERY == 0 or turn.clock.monotonic() - saved > HEARTBEAT:
             run = checkpoint(turn, run, plan, budget)
             saved = turn.clock.monotonic()
@@ -147,11 +154,11 @@ def find_marked(turn: Turn, run: RunState) -> dict[str, IssueInfo]:
 
 
 def _stop_reason(
-    turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float
+    turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float, links: _Links
 ) -> str | None:
     """Why the run must stop before creating ``item`` (then `confirm` resumes it), if so."""
     confirm = turn.command_text("confirm", run.run_id)
-    needed = 2 + len(item.depends_on)
+    needed = (1 if links.graph else 2) + len(item.depends_on)
     if turn.port.writes + needed > budget.limit:
         return (
             "GitHub allows about 500 writes an hour; this run used its share. "
@@ -222,6 +229,51 @@ def _ensure_labels(turn: Turn, plan: Sequence[PlannedIssue]) -> tuple[str, ...]:
     return ()
 
 
+def _graph_ids(
+    turn: Turn, run: RunState, plan: Sequence[PlannedIssue], fields: Fields
+) -> NodeIds | None:
+    """The GraphQL ids for creating each issue as a sub-issue in one request, or None for
+    REST's create-then-link; decided once per run, with one log line.
+
+    GraphQL's `createIssue` takes `parentIssueId` but no issue type, and creates no label.
+    https://docs.github.com/en/graphql/reference/mutations#createissue
+    """
+    labels = list({label.casefold(): label for i in plan for label in i.labels}.values())
+    parents = {i.parent_key for i in plan if i.parent_key}
+    numbers = [run.issue, *(c.number for c in run.created if c.key in parents)]
+    why = "issue types are set through REST only" if run.options.get("issue_type") else ""
+    try:
+        ids = (
+            None
+            if why
+            else turn.port.node_ids(
+                numbers=numbers, labels=labels, logins=fields.assignees, milestone=fields.milestone
+            )
+        )
+    except GitHubError as exc:
+        why = f"GraphQL is not available ({exc})"
+        ids = None
+    if ids is not None:
+        why = _missing_ids(ids, run=run, labels=labels, fields=fields)
+    if ids is None or why:
+        turn.log(f"Creating issues with REST, then linking them: {why}.")
+        return None
+    turn.log("Creating each issue as a sub-issue in one GraphQL request.")
+    return ids
+
+
+def _missing_ids(ids: NodeIds, *, run: RunState, labels: Sequence[str], fields: Fields) -> str:
+    """Why these ids cannot create the run's issues, or "" when they can."""
+    if not ids.parent_field:
+        return "this GitHub's createIssue has no parentIssueId"
+    missing = [f"#{run.issue}"] if run.issue not in ids.issues else []
+    missing += [name for name in labels if name.casefold() not in ids.labels]
+    missing += [login for login in fields.assignees if login.lower() not in ids.users]
+    if fields.milestone is not None and not ids.milestone:
+        missing.append("the milestone")
+    return f"no GraphQL id for {', '.join(missing)}" if missing else ""
+
+
 def _create(
     turn: Turn,
     run: RunState,
@@ -231,9 +283,11 @@ def _create(
     total: int,
     links: _Links,
     fields: Fields,
-) -> IssueInfo:
+) -> tuple[IssueInfo, bool]:
     """Create one issue; after a failure that may have reached GitHub, look before retrying.
 
+    With GraphQL ids the issue is created as a sub-issue already (then True); a parent that
+    cannot take it (GitHub's 100 sub-issues) gets it created with REST, to be linked after.
     A 422 naming an optional field (assignees, milestone, type) is retried without it.
     """
     body = render_issue_body(
@@ -251,10 +305,18 @@ def _create(
         "issue_type": run.options.get("issue_type"),
     }
 
-    def send() -> IssueInfo:
-        return turn.port.create_issue(
+    def send() -> tuple[IssueInfo, bool]:
+        parent = _parent_node(run, item, links)
+        if links.graph and parent:
+            try:
+                return _send_graph(turn, links.graph, parent, item, body, optional), True
+            except GitHubError as exc:
+                if exc.status != 422 or "sub-issue" not in str(exc).lower():
+                    raise
+        info = turn.port.create_issue(
             title=item.title, body=body.text, hidden=(body.marker,), labels=item.labels, **optional
         )
+        return info, False
 
     backoff = turn.job.backoff
     for attempt in Retrying(
@@ -266,8 +328,8 @@ def _create(
         with attempt:
             if attempt.retry_state.attempt_number > 1:
                 found = find_marked(turn, run).get(item.key)
-                if found:
-                    return found
+                if found:  # linked or not: `_link` meets an existing link as done
+                    return found, False
             try:
                 return send()
             except GitHubError as exc:
@@ -281,15 +343,52 @@ def _create(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
+def _parent_node(run: RunState, item: PlannedIssue, links: _Links) -> str:
+    """The GraphQL id of the issue ``item`` goes under, "" when unknown."""
+    if links.graph is None:
+        return ""
+    number = links.numbers.get(item.parent_key or "", run.issue)
+    return links.nodes.get(item.parent_key or "") or links.graph.issues.get(number, "")
+
+
+def _send_graph(
+    turn: Turn,
+    ids: NodeIds,
+    parent: str,
+    item: PlannedIssue,
+    body: IssueBody,
+    optional: dict[str, Any],
+) -> IssueInfo:
+    return turn.port.create_sub_issue(
+        repository_id=ids.repository,
+        parent_id=parent,
+        title=item.title,
+        body=body.text,
+        hidden=(body.marker,),
+        label_ids=[ids.labels[label.casefold()] for label in item.labels],
+        assignee_ids=[ids.users[login.lower()] for login in optional["assignees"]],
+        milestone_id=ids.milestone if optional["milestone"] is not None else None,
+    )
+
+
 def _link(
-    turn: Turn, run: RunState, item: PlannedIssue, info: IssueInfo, links: _Links
+    turn: Turn,
+    run: RunState,
+    item: PlannedIssue,
+    info: IssueInfo,
+    links: _Links,
+    *,
+    parented: bool = False,
 ) -> CreatedIssue:
-    """Make the issue a sub-issue and add its "blocked by" links; degrade on a 404."""
+    """Make the issue a sub-issue (unless created as one) and add its "blocked by" links;
+    degrade on a 404."""
     links.numbers[item.key] = info.number
     links.ids[item.key] = info.id
+    if info.node_id:
+        links.nodes[item.key] = info.node_id
     parent = links.numbers.get(item.parent_key or "", run.issue)
-    linked_parent = 0
-    if links.sub_issues:
+    linked_parent = parent if parented else 0
+    if links.sub_issues and not parented:
         try:
             turn.port.add_sub_issue(parent, info.id)
             linked_parent = parent
@@ -360,6 +459,8 @@ class _Links:
 
     numbers: dict[str, int]
     ids: dict[str, int]
+    graph: NodeIds | None = None  # GraphQL ids: each issue is created as a sub-issue at once
+    nodes: dict[str, str] = field(default_factory=dict)  # GraphQL ids by plan key
     sub_issues: bool = True
     dependencies: bool = True
     notes: set[str] = field(default_factory=set)

@@ -15,7 +15,7 @@ from itertools import count
 
 from openproducer import GitHubError
 from openproducer.outbound import Outbound
-from openproducer.ports import CommentInfo, GitHub, IssueInfo, RepoFile
+from openproducer.ports import CommentInfo, GitHub, IssueInfo, NodeIds, RepoFile
 
 BOT = "github-actions[bot]"
 
@@ -39,6 +39,7 @@ class FakeGitHub:
     labels: set[str] = field(default_factory=set)
     milestones: dict[str, int] = field(default_factory=dict)
     rate_remaining: int = 5000
+    graphql: bool = False  # GraphQL ids and `createIssue` with a parent (off: REST only)
     writes: int = 0
     writes_per_minute: int = 30
     outbound: Outbound = field(default_factory=Outbound)
@@ -157,6 +158,46 @@ class FakeGitHub:
         self._call("create_issue", write=True)
         info = self.open_issue(self.outbound.body(body, hidden), author=self.bot, title=title)
         self.labels.update(label.lower() for label in labels)
+        return info
+
+    def node_ids(
+        self,
+        *,
+        numbers: Sequence[int] = (),
+        labels: Sequence[str] = (),
+        logins: Sequence[str] = (),
+        milestone: int | None = None,
+    ) -> NodeIds:
+        self._call("node_ids")
+        if not self.graphql:
+            raise GitHubError("GitHub answered 404 when trying to look up ids", status=404)
+        return NodeIds(
+            repository="R_1",
+            issues={n: f"I_{n}" for n in numbers if n in self.issues},
+            labels={x.casefold(): f"LA_{x.casefold()}" for x in labels if x.lower() in self.labels},
+            users={u.lower(): f"U_{u.lower()}" for u in logins},
+            milestone=f"MI_{milestone}" if milestone is not None else None,
+            parent_field=True,
+        )
+
+    def create_sub_issue(
+        self,
+        *,
+        repository_id: str,
+        parent_id: str,
+        title: str,
+        body: str,
+        label_ids: Sequence[str] = (),
+        assignee_ids: Sequence[str] = (),
+        milestone_id: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        self._call("create_sub_issue", write=True)
+        parent = self._issue(int(parent_id.removeprefix("I_")))
+        info = self.open_issue(self.outbound.body(body, hidden), author=self.bot, title=title)
+        info = replace(info, node_id=f"I_{info.number}")
+        self.issues[info.number] = info
+        self.children.setdefault(parent.number, []).append(info.id)
         return info
 
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
