@@ -71,3 +71,17 @@ def test_questionnaire_questions_are_context() -> None:
         "With the flag.\n### Does it add API calls?\nNo."
     )
     assert plan_titles(text) == ["Work: API"]
+
+
+def test_first_person_stories_without_criteria_are_context() -> None:
+    story = (
+        "I run a platform team that hosts hundreds of namespaces on shared nodes, and I want "
+        "noisy tenants trimmed on the nodes where they run instead of paging my on-call."
+    )
+    text = f"## User stories\n### Story 1\n{story}\n## Design\n### Budget API\nAdd the API type."
+    assert plan_titles(text) == ["Design: Budget API"]
+
+
+def test_a_proposal_without_work_sections_is_context() -> None:
+    text = "## Proposal\nWe add budgets.\n## Design\n### Budget API\nAdd the API type."
+    assert plan_titles(text) == ["Design: Budget API"]

@@ -57,7 +57,7 @@ ROLE_WORDS = {
         r"开放问题|术语表|参考资料|附录|未来工作"
     ),
     "context": (
-        r"context|overview|introduction|intro|objectives?|purpose|about|vision|"
+        r"context|overview|introduction|intro|objectives?|purpose|about|vision|proposal|"
         r"kontext|überblick|übersicht|einleitung|einführung|"
         r"はじめに|前提|aperçu|introducción|введение|обзор|контекст|简介|引言"
     ),
