@@ -88,7 +88,7 @@ def _issue_info(issue: Any) -> IssueInfo:
 
 
 def _created_issue(data: dict[str, Any]) -> IssueInfo:
-    """The answer to a create, as JSON (not a PyGithub object built by hand)."""
+    """The answer to a create or an edit, as JSON (not a PyGithub object built by hand)."""
     url = str(data.get("html_url") or "")
     return IssueInfo(
         number=int(data["number"]),
@@ -515,10 +515,48 @@ class GitHubPort:
         with self._translated(f"check whether {login} can be assigned"):
             return bool(self._repo.has_in_assignees(login))
 
+    def issue(self, number: int) -> IssueInfo:
+        with self._translated(f"read #{number}"):
+            # https://docs.github.com/en/rest/issues/issues#get-an-issue
+            _, data = self._requester.requestJsonAndCheck(
+                "GET", f"{self._repo.url}/issues/{number}"
+            )
+            return _created_issue(data)
+
+    def edit_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        payload: dict[str, Any] = {}
+        if title is not None:
+            payload["title"] = self._out.title(title)
+            if not payload["title"]:
+                raise GitHubError("An issue needs a visible title; this one has none once cleaned.")
+        if body is not None:
+            payload["body"] = self._out.body(body, hidden)
+        with self._translated(f"edit #{number}"):
+            self.writes += 1
+            # https://docs.github.com/en/rest/issues/issues#update-an-issue
+            _, data = self._requester.requestJsonAndCheck(
+                "PATCH", f"{self._repo.url}/issues/{number}", input=payload
+            )
+            return _created_issue(data)
+
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
         with self._translated(f"close #{number}"):
             self.writes += 1
             self._repo.get_issue(number).edit(state="closed", state_reason=reason)
+
+    def reopen_issue(self, number: int) -> None:
+        with self._translated(f"reopen #{number}"):
+            self.writes += 1
+            self._requester.requestJsonAndCheck(
+                "PATCH", f"{self._repo.url}/issues/{number}", input={"state": "open"}
+            )
 
     def milestone_number(self, name: str) -> int | None:
         """A milestone given as a number or a title, or None when there is no such milestone."""

@@ -135,7 +135,22 @@ class GitHub(Protocol):
     ) -> IssueInfo:
         """Create an issue that is a sub-issue of ``parent_id`` already: one request."""
 
+    def issue(self, number: int) -> IssueInfo:
+        """One issue as it is now (GitHubError 404 when there is none)."""
+
+    def edit_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        """Replace what is given (``hidden`` goes after ``body``); the issue as it is after."""
+
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None: ...
+
+    def reopen_issue(self, number: int) -> None: ...
 
     def add_sub_issue(self, parent: int, child_id: int) -> None: ...
 

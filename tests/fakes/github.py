@@ -200,10 +200,36 @@ class FakeGitHub:
         self.children.setdefault(parent.number, []).append(info.id)
         return info
 
+    def issue(self, number: int) -> IssueInfo:
+        self._call("issue")
+        return self._issue(number)
+
+    def edit_issue(
+        self,
+        number: int,
+        *,
+        title: str | None = None,
+        body: str | None = None,
+        hidden: Sequence[str] = (),
+    ) -> IssueInfo:
+        self._call("edit_issue", write=True)
+        info = self._issue(number)
+        if title is not None:
+            info = replace(info, title=title)
+        if body is not None:
+            info = replace(info, body=self.outbound.body(body, hidden))
+        self.issues[number] = replace(info, updated_at=_stamp())
+        return self.issues[number]
+
     def close_issue(self, number: int, *, reason: str = "not_planned") -> None:
         self._call("close_issue", write=True)
         info = self._issue(number)
         self.issues[number] = replace(info, state="closed", state_reason=reason)
+
+    def reopen_issue(self, number: int) -> None:
+        self._call("reopen_issue", write=True)
+        info = self._issue(number)
+        self.issues[number] = replace(info, state="open", state_reason="reopened")
 
     def add_sub_issue(self, parent: int, child_id: int) -> None:
         self._call("add_sub_issue", write=True)
