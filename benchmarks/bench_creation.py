@@ -28,7 +28,7 @@ from common import add_repo, spawn
 from openproducer.sandbox import GitHubEmulator
 
 REPO = "bench/specs"
-DEFAULT_PACE = 30
+DEFAULT_PACE = 60
 
 
 def build_spec(count: int, *, dependencies: bool = False) -> str:

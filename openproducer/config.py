@@ -26,7 +26,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "ai-concurrency": "0",
     "max-issues": "100",
     "confirmation-threshold": "50",
-    "rate-limit-per-minute": "30",
+    "rate-limit-per-minute": "60",
     "prohibited-keywords": "",
     "allowed-permission": "write",
     "labels": "",
@@ -58,7 +58,7 @@ class Settings:
     ai_concurrency: int = 0
     max_issues: int = 100
     confirmation_threshold: int = 50
-    rate_limit_per_minute: int = 30
+    rate_limit_per_minute: int = 60
     prohibited_keywords: tuple[str, ...] = DEFAULT_PROHIBITED_KEYWORDS
     allowed_permission: str = "write"
     labels: tuple[str, ...] = ()

@@ -212,6 +212,7 @@ def _comment_info(comment: Any) -> CommentInfo:
         body=comment.body or "",
         url=comment.html_url,
         created_at=_iso(comment.created_at),
+        updated_at=_iso(comment.updated_at),
     )
 
 
@@ -250,7 +251,7 @@ class GitHubPort:
         token: str,
         repo: str,
         api_url: str = DEFAULT_API_URL,
-        writes_per_minute: int = 30,
+        writes_per_minute: int = 60,
         timeout: int = 20,
         retries: int = 5,
         secondary_rate_wait: float = 60.0,
@@ -334,6 +335,14 @@ class GitHubPort:
         """All comments of an issue: one request per 100 comments."""
         with self._translated(f"read the comments of #{number}"):
             return [_comment_info(c) for c in self._repo.get_issue(number).get_comments()]
+
+    def comments_since(self, since: str) -> list[CommentInfo]:
+        """One request per 100 comments of the whole repository (the bot's budget reads it)."""
+        moment = datetime.strptime(since, "%Y-%m-%dT%H:%M:%SZ")
+        with self._translated("read the repository's recent comments"):
+            # https://docs.github.com/en/rest/issues/comments#list-issue-comments-for-a-repository
+            found = self._repo.get_issues_comments(sort="updated", direction="asc", since=moment)
+            return [_comment_info(c) for c in found]
 
     def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]:
         """Issues (open and closed) opened by ``creator``, newest first, without pull requests."""

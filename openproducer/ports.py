@@ -35,6 +35,7 @@ class CommentInfo:
     body: str
     url: str
     created_at: str = ""
+    updated_at: str = ""
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,9 @@ class GitHub(Protocol):
     def rate_left(self) -> tuple[int, int]: ...
 
     def comments(self, number: int) -> list[CommentInfo]: ...
+
+    def comments_since(self, since: str) -> list[CommentInfo]:
+        """Comments of every issue in the repository updated at or after ``since``."""
 
     def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]: ...
 

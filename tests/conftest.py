@@ -162,7 +162,7 @@ class Harness:
         return [
             i
             for i in self.emu.issues(self.repo)
-            if i["user"]["login"] == BOT and f"Part of #{parent}" in (i["body"] or "")
+            if i["user"]["login"] == BOT and re.search(rf"Part of #{parent}\b", i["body"] or "")
         ]
 
     def bot_comments(self, number: int) -> list[dict[str, Any]]:

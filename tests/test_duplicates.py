@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openproducer.dedup import content_hash
 from openproducer.model import PlannedIssue
 from openproducer.render import render_issue_body
@@ -34,8 +36,7 @@ def test_a_spawn_among_150_earlier_bot_issues_costs_a_few_list_requests(gh: Harn
         r
         for r in gh.emu.requests
         if r.method == "GET"
-        and r.path.startswith(f"/repos/{REPO}/issues/")
-        and r.path.count("/") == 5
+        and re.fullmatch(rf"/repos/{REPO}/issues/\d+", r.path)
         and r.path != spec_issue
     ]
     assert single_reads == [], [r.path for r in single_reads][:5]

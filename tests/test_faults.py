@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from openproducer import clock
 from openproducer.demo import action_env, event_payload
 from openproducer.sandbox import Fault, GitHubEmulator
 from openproducer.state import BotComment, read_thread
@@ -107,10 +110,43 @@ def test_hourly_budget_creates_what_fits_and_confirm_resumes(gh: Harness) -> Non
     issue, first = gh.open_issue(SPEC, hourly_writes="8")
     assert first.outputs["status"] == "partial", first.log
     assert 0 < len(gh.created(issue["number"])) < 8
-    assert "500 writes an hour" in gh.last_reply(issue["number"])
+    reply = gh.last_reply(issue["number"])
+    assert "8 content-creating requests an hour" in reply
+    assert re.search(r"confirm run_\w+` after \d\d:\d\d UTC \(in about 60 min\)", reply), reply
     resumed = gh.comment(issue["number"], f"{TRIGGER} confirm")
     assert resumed.outputs["status"] == "completed", resumed.log
     _assert_exactly_once(gh, issue["number"], 8)
+
+
+def test_runs_in_two_issues_share_the_hourly_budget(
+    gh: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first, done = gh.open_issue(SPEC)
+    assert done.outputs["status"] == "completed", done.log
+    comments = [BotComment(c["id"], c["body"]) for c in gh.bot_comments(first["number"])]
+    (run,) = read_thread(comments, secret="").runs.values()
+    hourly = str(run.writes + 5)  # the first run fitted; the second has 5 writes left
+
+    other = SPEC.replace("bookmark", "recipe").replace("Bookmark", "Recipe")
+    second, later = gh.open_issue(other, hourly_writes=hourly)
+    assert later.outputs["status"] == "partial", later.log
+    fitted = len(gh.created(second["number"]))
+    assert 0 < fitted < 5
+    reply = gh.last_reply(second["number"])
+    at = re.search(r"after \d\d:\d\d UTC \(in about (\d+) min\)", reply)
+    assert at, reply
+    assert 55 <= int(at.group(1)) <= 60  # when the first run's writes leave the hour
+
+    again = gh.comment(second["number"], f"{TRIGGER} confirm", hourly_writes=hourly)
+    assert again.outputs["status"] == "partial", again.log
+    assert len(gh.created(second["number"])) == fitted  # the hour is still full
+
+    hour_later = clock.now() + timedelta(minutes=61)
+    monkeypatch.setattr(clock, "now", lambda: hour_later)
+    resumed = gh.comment(second["number"], f"{TRIGGER} confirm", hourly_writes=hourly)
+    assert resumed.outputs["status"] == "completed", resumed.log
+    _assert_exactly_once(gh, first["number"], 8)
+    _assert_exactly_once(gh, second["number"], 8)
 
 
 def test_a_422_on_one_field_does_not_stop_the_run(gh: Harness) -> None:

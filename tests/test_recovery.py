@@ -12,6 +12,7 @@ import pytest
 
 from openproducer import clock
 from openproducer.clock import now as real_now
+from openproducer.handlers import create
 from openproducer.sandbox import Fault
 from tests.conftest import REPO, TRIGGER, Harness
 from tests.fakes.ai_server import openai_reply, serve_ai
@@ -67,8 +68,10 @@ def test_a_run_stopped_before_its_first_issue_can_still_be_confirmed(gh: Harness
 def test_a_creating_run_whose_job_died_is_resumed_by_confirm_once_its_lease_ran_out(
     gh: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # The job dies at its first progress checkpoint (after 10 issues): state says "creating".
-    gh.emu.inject(Fault("PATCH", r"/issues/comments/\d+$", status=404, times=1))
+    # Progress is saved after every issue here; the job dies at its tenth checkpoint, with its
+    # state saying "creating".
+    monkeypatch.setattr(create, "PROGRESS_SECONDS", 0.0)
+    gh.emu.inject(Fault("PATCH", r"/issues/comments/\d+$", status=404, skip=9, times=1))
     issue, first = gh.open_issue(TWELVE)
     number = issue["number"]
     assert first.code == 1, first.log

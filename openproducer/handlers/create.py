@@ -1,10 +1,11 @@
 """The creation loop: each planned issue exactly once, linked, with progress saved as it goes.
 
-A run can stop early and be resumed by `confirm`: before the hourly write budget or the
-token's primary rate limit runs out, and when it could not save progress for too long. Its
-lease: progress is saved at least every HEARTBEAT seconds and a job that could not save for
-SELF_STOP seconds stops by itself, so a run whose state was not updated for STALE_AFTER has no
-job left (see `decide.confirm`).
+Writes are paced by the port (one a second by default, GitHub's documented pace). A run can
+stop early and be resumed by `confirm`: before the hourly write budget (`budget.Budget`) or
+the token's primary rate limit runs out, and when it could not save progress for too long.
+Progress is saved every PROGRESS_SECONDS and at the end, not per issue. Its lease: a job that
+could not save for SELF_STOP seconds stops by itself, so a run whose state was not updated for
+STALE_AFTER has no job left (see `decide.confirm`).
 """
 
 from __future__ import annotations
@@ -19,48 +20,19 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_expo
 from openproducer import GitHubError
 from openproducer.clock import iso, parse_iso
 from openproducer.dedup import content_hash
+from openproducer.handlers.budget import Budget
 from openproducer.handlers.runs import run_outcome, write_run
 from openproducer.handlers.turn import Outcome, Turn, note
 from openproducer.hierarchy import label_color
 from openproducer.model import PlannedIssue
 from openproducer.ports import IssueInfo, NodeIds
 from openproducer.render import IssueBody, code, render_issue_body
-from openproducer.state import CreatedIssue, RunState, SkippedIssue, Thread, parse_item_marker
+from openproducer.state import CreatedIssue, RunState, SkippedIssue, parse_item_marker
 
-PROGRESS_EVERY = 10
-HEARTBEAT = 300.0
+PROGRESS_SECONDS = 30.0
 SELF_STOP = 1200.0
 STALE_AFTER = timedelta(minutes=30)
 RATE_RESERVE = 15  # requests kept back so a run that stops can still record where it is
-
-
-@dataclass(frozen=True)
-class Budget:
-    """Write requests this job may make: GitHub's hourly guidance less this thread's recent use.
-
-    Runs record their writes in their state, so the budget holds across jobs of one issue
-    (not across issues: the thread is all the bot reads).
-    https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
-    """
-
-    limit: int  # writes this job may make in all
-    recorded: int  # writes the run had recorded before this job, less the port's count then
-
-    @classmethod
-    def for_run(cls, turn: Turn, run: RunState) -> Budget:
-        recent = recent_writes(turn.thread, turn.clock.now())
-        return cls(limit=turn.job.hourly_writes - recent, recorded=run.writes - turn.port.writes)
-
-    def writes(self, turn: Turn) -> int:
-        """What the run has written in all, this job included."""
-        return self.recorded + turn.port.writes
-
-
-def recent_writes(thread: Thread, moment: datetime) -> int:
-    cutoff = moment - timedelta(hours=1)
-    return sum(
-        r.writes for r in thread.runs.values() if r.updated_at and parse_iso(r.updated_at) > cutoff
-    )
 
 
 @dataclass(frozen=True)
@@ -122,7 +94,7 @@ def execute(
             continue
         linked = _link(turn, run, item, info, links, parented=parented)
         run = replace(run, created=(*run.created, linked))
-        if len(run.created) % PROGRESS_EVERY == 0 or turn.clock.monotonic() - saved > HEARTBEAT:
+        if turn.clock.monotonic() - saved >= PROGRESS_SECONDS:
             run = checkpoint(turn, run, plan, budget)
             saved = turn.clock.monotonic()
     run = replace(run, notes=run.notes + tuple(links.notes))
@@ -160,16 +132,21 @@ def _stop_reason(
     confirm = turn.command_text("confirm", run.run_id)
     needed = (1 if links.graph else 2) + len(item.depends_on)
     if turn.port.writes + needed > budget.limit:
+        moment = turn.clock.now()
+        at = budget.resumes_at(moment, used=turn.port.writes, needed=needed)
+        minutes = max(1, round((at - moment).total_seconds() / 60))
         return (
-            "GitHub allows about 500 writes an hour; this run used its share. "
-            f"Comment `{confirm}` in an hour to create the rest."
+            f"GitHub allows about {budget.hourly} content-creating requests an hour, and I "
+            f"made {budget.hourly - budget.limit + turn.port.writes} in this repository in the "
+            f"last hour, so I stopped. Comment `{confirm}` after {at:%H:%M} UTC (in about "
+            f"{minutes} min) to create the rest."
         )
     left, reset = turn.port.rate_left()
     if left < RATE_RESERVE + needed:
-        at = datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
+        resets = datetime.fromtimestamp(reset, UTC).strftime("%H:%M UTC")
         return (
             f"This token has {left} GitHub requests left this hour, so I stopped while I "
-            f"could still record the run. The limit resets at {at}; comment `{confirm}` "
+            f"could still record the run. The limit resets at {resets}; comment `{confirm}` "
             "after that to create the rest."
         )
     if turn.clock.monotonic() - saved > SELF_STOP:

@@ -41,7 +41,7 @@ class FakeGitHub:
     rate_remaining: int = 5000
     graphql: bool = False  # GraphQL ids and `createIssue` with a parent (off: REST only)
     writes: int = 0
-    writes_per_minute: int = 30
+    writes_per_minute: int = 60
     outbound: Outbound = field(default_factory=Outbound)
     calls: list[str] = field(default_factory=list)
     _failures: dict[str, list[int]] = field(default_factory=dict)
@@ -108,6 +108,11 @@ class FakeGitHub:
     def comments(self, number: int) -> list[CommentInfo]:
         self._call("comments")
         return list(self.comment_log.get(number, []))
+
+    def comments_since(self, since: str) -> list[CommentInfo]:
+        self._call("comments_since")
+        every = [c for thread in self.comment_log.values() for c in thread]
+        return [c for c in every if not c.created_at or c.created_at >= since]
 
     def issues_by(self, creator: str, *, since: str = "") -> list[IssueInfo]:
         self._call("issues_by")
