@@ -16,6 +16,7 @@ VERBS: tuple[str, ...] = (
     "status",
     "rollback",
     "help",
+    "sync",
     *("drop", "merge", "rename", "add", "edit"),
 )
 # Plan edits take their whole first line ("rename 4: New title"); add and edit also take the

@@ -14,7 +14,7 @@ from openproducer.clock import Clock, SystemClock, new_run_id
 from openproducer.commands import Command, parse_comment, parse_issue_body
 from openproducer.config import ACTIONS_BOT_LOGIN, Settings
 from openproducer.events import Event
-from openproducer.handlers import decide, edit, rollback, spawn, status
+from openproducer.handlers import decide, edit, rollback, spawn, status, sync
 from openproducer.handlers.turn import Job, Log, Outcome, PlanHomes, Planner, Turn
 from openproducer.ports import GitHub
 from openproducer.render import code, plural, render_reply
@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[Handler, bool]] = {
     "confirm": (decide.confirm, True),
     "cancel": (decide.cancel, True),
     "rollback": (rollback.rollback, True),
+    "sync": (sync.sync, True),
     **{verb: (edit.edit_plan, True) for verb in ("drop", "merge", "rename", "add", "edit")},
     "status": (status.status, False),
     "help": (status.help_, False),

@@ -15,7 +15,7 @@ from openproducer.dedup import body_hash
 from openproducer.hierarchy import render_mermaid
 from openproducer.model import OptionError, PlannedIssue
 from openproducer.safety import neutralize
-from openproducer.state import CreatedIssue, ItemMarker, RunState, render_item_marker
+from openproducer.state import Change, CreatedIssue, ItemMarker, RunState, render_item_marker
 
 STATUS_ICONS = {
     "pending": "⏸️",
@@ -323,6 +323,8 @@ def render_runs_table(runs: Sequence[RunState], *, planned: Mapping[str, int]) -
         status = f"{STATUS_ICONS.get(run.status, '')} {run.status.replace('_', ' ')}"
         of = planned.get(run.run_id, 0)
         issues = f"{len(run.created)}" + (f" of {of}" if of != len(run.created) else "")
+        if run.kind == "reconcile":
+            issues = "🔄 " + render_change_counts(run, done_only=run.status != "pending")
         issues += f" · {len(run.skipped)} skipped" if run.skipped else ""
         issues += f" · {len(run.closed)} closed" if run.closed else ""
         started = when(run.started_at) + (f" ({took})" if took != "–" else "")
@@ -334,3 +336,133 @@ def _run_duration(run: RunState) -> str:
     if not run.finished_at:
         return "–"
     return duration(seconds_between(run.started_at, run.finished_at))
+
+
+# -- reconcile runs --------------------------------------------------------------------------
+
+CHANGE_LABELS = {
+    "create": "➕ create",
+    "update": "✏️ update",
+    "comment": "💬 comment",
+    "close": "✖️ close",
+}
+CHANGE_WORDS = {
+    "create": "created",
+    "update": "updated",
+    "comment": "commented on",
+    "close": "closed",
+}
+
+
+def render_change_counts(run: RunState, *, done_only: bool = False) -> str:
+    """ "1 created · 2 updated · 1 closed · 5 unchanged" (or the to-do form for a preview)."""
+    counts: dict[str, int] = {}
+    for change in run.changes:
+        if change.done or not done_only:
+            counts[change.op] = counts.get(change.op, 0) + 1
+    words = CHANGE_WORDS if done_only else {op: f"to {op}" for op in CHANGE_LABELS}
+    bits = [f"{counts[op]} {words[op]}" for op in CHANGE_LABELS if counts.get(op)]
+    return " · ".join([*bits, f"{run.unchanged} unchanged"])
+
+
+def render_changes_table(run: RunState) -> str:
+    """Three columns, to fit GitHub's ~760 px comment width."""
+    rows = ["| Change | Issue | Title |", "|---|---|---|"]
+    for change in run.changes[:MAX_TABLE_ROWS]:
+        issue = f"#{change.number}" if change.number else "new"
+        title = cell(change.title, 90)
+        if change.was:
+            title += f" (was: {cell(change.was, 60)})"
+        if change.op == "comment":
+            title += " — edited by a person, so not overwritten"
+        label = CHANGE_LABELS[change.op] + (" ✓" if change.done else "")
+        rows.append(f"| {label} | {issue} | {title} |")
+    if len(run.changes) > MAX_TABLE_ROWS:
+        rows.append(f"| … | | {len(run.changes) - MAX_TABLE_ROWS} more |")
+    return "\n".join(rows)
+
+
+def render_diffs(run: RunState) -> str:
+    return render_diffs_of(run.changes)
+
+
+def render_diffs_of(changes: Sequence[Change]) -> str:
+    parts = []
+    for change in changes:
+        if not change.diff:
+            continue
+        longest = max((len(r) for r in re.findall(r"`+", change.diff)), default=0)
+        fence = "`" * max(3, longest + 1)
+        parts.append(
+            f"**#{change.number}** {cell(change.title, 90)}\n\n{fence}diff\n{change.diff}\n{fence}"
+        )
+    return "\n\n".join(parts)
+
+
+def render_reconcile(run: RunState, view: View, *, preview: bool) -> str:
+    """A reconcile run's comment: the preview of its changes, or what it did."""
+    confirm = command_text(view.trigger, "confirm", run.run_id)
+    if view.decided:
+        head = [f"### {view.decided}"]
+    elif preview:
+        reasons = "\n".join(f"- {neutralize(reason)}" for reason in run.reasons)
+        head = [
+            f"### 🔄 Reconcile preview: the spec changed since run `{run.base}`",
+            f"Nothing has been changed yet. Confirmation is needed because:\n{reasons}",
+        ]
+    else:
+        head = [f"### {_reconcile_headline(run)}"]
+    counts = render_change_counts(run, done_only=not preview and run.status != "creating")
+    diffs = render_diffs(run)
+    body = [
+        *head,
+        counts,
+        details(
+            f"Changes ({len(run.changes)})", render_changes_table(run), open_=len(run.changes) <= 15
+        )
+        if run.changes
+        else "",
+        details("What changes in the text", diffs) if diffs else "",
+        *_notes(run),
+    ]
+    if preview and not view.decided:
+        cancel = command_text(view.trigger, "cancel", run.run_id)
+        body.append(
+            f"**To apply them**, comment {code(confirm)}\n"
+            f"**To drop them**, comment {code(cancel)}\n\n"
+            "Issues people edited are never overwritten: they get a comment instead."
+        )
+    elif run.status in ("completed", "partial"):
+        body.append(
+            "To undo these changes, comment "
+            f"{code(command_text(view.trigger, 'rollback', run.run_id))}."
+        )
+    if run.status == "partial":
+        body.append(f"To apply the rest, comment {code(confirm)}.")
+    body.append(_footer(run))
+    return "\n\n".join(part for part in body if part)
+
+
+def render_sync_comment(change: Change, *, spec: int, run_id: str) -> str:
+    """On an issue a person edited: what the spec's change would have written there."""
+    body = [
+        "### 🔄 The spec changed what this issue says",
+        f"The spec in #{spec} was edited, and the plan for this issue changed with it. Someone "
+        "edited this issue since I wrote it, so I left it as it is; here is what changed in "
+        "the plan, to take over by hand if it helps.",
+        render_diffs_of([change]),
+        f"<sub>OpenProducer run `{run_id}`</sub>",
+    ]
+    return "\n\n".join(part for part in body if part)
+
+
+def _reconcile_headline(run: RunState) -> str:
+    icon = STATUS_ICONS.get(run.status, "")
+    done = sum(1 for c in run.changes if c.done)
+    return {
+        "creating": f"{icon} Bringing the issues in step with the spec… {done} of "
+        f"{len(run.changes)} changes so far",
+        "completed": f"{icon} Brought the issues in step with the edited spec",
+        "partial": f"{icon} Applied {done} of {len(run.changes)} changes",
+        "failed": f"{icon} Could not apply the changes",
+    }.get(run.status, f"{icon} Reconcile {run.status.replace('_', ' ')}")

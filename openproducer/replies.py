@@ -6,7 +6,16 @@ from collections.abc import Mapping
 
 from openproducer.config import Settings
 from openproducer.ports import IssueInfo
-from openproducer.render import STATUS_ICONS, cell, code, details, render_reply, when
+from openproducer.render import (
+    STATUS_ICONS,
+    cell,
+    code,
+    details,
+    render_change_counts,
+    render_changes_table,
+    render_reply,
+    when,
+)
 from openproducer.spec import render_option_help
 from openproducer.state import RunState
 
@@ -26,6 +35,9 @@ def render_help(settings: Settings) -> str:
             f"| {code(f'{t} drop 3 5')} · {code(f'{t} merge 2 3')} · {code(f'{t} rename 4: Title')}"
             f" · {code(f'{t} add: Title')} · {code(f'{t} edit 4')} | Edit the pending preview "
             "(`add` and `edit` take the text on the next lines) |",
+            f"| {code(f'{t} sync [run_id]')} | Bring the issues a run created in step with the "
+            "spec as it is now (editing the spec does it too); closing issues waits for "
+            "`confirm` |",
             f"| {code(f'{t} status [run_id]')} | The runs of this issue, or one run's issues |",
             f"| {code(f'{t} rollback last')} / {code(f'{t} rollback <run_id>')} | Close a run's "
             "issues as not planned |",
@@ -81,4 +93,17 @@ def render_run_issues(run: RunState, live: Mapping[str, IssueInfo]) -> str:
         f"{len(run.created)} created · {open_count} open · {len(run.skipped)} skipped · "
         f"requested by {asked} at {when(run.started_at)}{link}",
         "\n".join(rows) if run.created else "This run created no issues.",
+    )
+
+
+def render_reconcile_status(run: RunState) -> str:
+    link = f" · [run comment]({run.comment_url})" if run.comment_url else ""
+    asked = code(run.requester) if run.requester else "someone"
+    return render_reply(
+        f"{STATUS_ICONS.get(run.status, '')} Reconcile run `{run.run_id}`: "
+        f"{run.status.replace('_', ' ')}",
+        f"Brings the issues of run `{run.base}` in step with the spec · "
+        f"{render_change_counts(run, done_only=run.status != 'pending')} · requested by {asked} "
+        f"at {when(run.started_at)}{link}",
+        render_changes_table(run) if run.changes else "",
     )

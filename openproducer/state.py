@@ -56,6 +56,37 @@ class SkippedIssue:
 
 
 @dataclass(frozen=True)
+class Tracked:
+    """A planned item of the latest applied plan, and the issue it is (number 0: none, e.g. a
+    duplicate the run skipped)."""
+
+    key: str  # the item's key in that plan
+    number: int = 0
+    id: int = 0
+    title: str = ""  # the title the bot wrote, as GitHub shows it
+    head: str = ""  # `head_hash` of the text the bot wrote above its footer
+    parent: int = 0  # the issue it is a sub-issue of (0: not linked)
+    origin: str = ""  # "<run id>/<key>": the marker the issue carries, kept when it is updated
+
+
+@dataclass(frozen=True)
+class Change:
+    """One write a reconcile makes (or made), in the order it is applied."""
+
+    op: str  # create | update | comment | close
+    key: str  # the item's key in the new plan ("" for close)
+    number: int = 0  # the issue (for create: once created)
+    title: str = ""  # the new title (close: the issue's)
+    was: str = ""  # the old title, when the title changes
+    diff: str = ""  # a short diff of title and body, for people
+    done: bool = False
+    id: int = 0  # the issue's database id (for create: once created)
+    before_title: str = ""  # update: what the issue had before, so rollback restores it
+    before_body: str = ""
+    comment: int = 0  # comment: the comment posted
+
+
+@dataclass(frozen=True)
 class RunState:
     """Everything the commands need about one run. Immutable: use `dataclasses.replace`."""
 
@@ -84,6 +115,12 @@ class RunState:
     writes: int = 0  # write requests this run made, for the hourly budget
     edits: tuple[str, ...] = ()  # plan edits made on the preview, who and what, in order
     edit_keys: tuple[str, ...] = ()  # the events those edits came from: each applies once
+    kind: str = "spawn"  # spawn | reconcile (a run that brings a spawn's issues in step)
+    base: str = ""  # reconcile: the spawn run whose issues it reconciles
+    basis: str = ""  # reconcile: the run whose applied plan it was computed against
+    changes: tuple[Change, ...] = ()  # reconcile: the previewed writes, marked done as applied
+    tracked: tuple[Tracked, ...] = ()  # reconcile: its plan's items and their issues
+    unchanged: int = 0  # reconcile: items found the same
     comment_id: int = 0  # the comment holding the run block (filled in when read)
     comment_url: str = ""
 
@@ -324,6 +361,7 @@ _RUN_SCALARS = (
     "claim",
     "writes",
 )
+_RECONCILE_SCALARS = ("kind", "base", "basis", "unchanged")
 
 
 def _run_to_json(run: RunState) -> dict[str, Any]:
@@ -345,11 +383,20 @@ def _run_to_json(run: RunState) -> dict[str, Any]:
         skipped=[[s.key, s.title, s.reason, s.existing] for s in run.skipped],
         failed=[[s.key, s.title, s.reason, s.existing] for s in run.failed],
     )
+    if run.kind != "spawn":  # a spawn run's block is what it always was
+        data.update({name: getattr(run, name) for name in _RECONCILE_SCALARS})
+        data.update(
+            changes=[_change_to_json(c) for c in run.changes],
+            tracked=[
+                [t.key, t.number, t.id, t.title, t.head, t.parent, t.origin] for t in run.tracked
+            ],
+        )
     return data
 
 
 def _run_from_json(data: dict[str, Any]) -> RunState:
-    scalars = {name: data[name] for name in _RUN_SCALARS if name in data}
+    names = (*_RUN_SCALARS, *_RECONCILE_SCALARS)
+    scalars = {name: data[name] for name in names if name in data}
     return RunState(
         **scalars,
         options=dict(data.get("options", {})),
@@ -367,6 +414,51 @@ def _run_from_json(data: dict[str, Any]) -> RunState:
         failed=tuple(
             SkippedIssue(str(k), str(t), str(r), e) for k, t, r, e in data.get("failed", ())
         ),
+        changes=tuple(_change_from_json(item) for item in data.get("changes", ())),
+        tracked=tuple(
+            Tracked(str(k), int(n), int(i), str(t), str(h), int(p), str(o))
+            for k, n, i, t, h, p, o in data.get("tracked", ())
+        ),
+    )
+
+
+_CHANGE_FIELDS = (
+    "op",
+    "key",
+    "number",
+    "title",
+    "was",
+    "diff",
+    "done",
+    "id",
+    "before_title",
+    "before_body",
+    "comment",
+)
+
+
+def _change_to_json(change: Change) -> dict[str, Any]:
+    default = Change("", "")
+    return {
+        name: getattr(change, name)
+        for name in _CHANGE_FIELDS
+        if name in ("op", "key") or getattr(change, name) != getattr(default, name)
+    }
+
+
+def _change_from_json(item: dict[str, Any]) -> Change:
+    return Change(
+        op=str(item["op"]),
+        key=str(item["key"]),
+        number=int(item.get("number", 0)),
+        title=str(item.get("title", "")),
+        was=str(item.get("was", "")),
+        diff=str(item.get("diff", "")),
+        done=bool(item.get("done", False)),
+        id=int(item.get("id", 0)),
+        before_title=str(item.get("before_title", "")),
+        before_body=str(item.get("before_body", "")),
+        comment=int(item.get("comment", 0)),
     )
 
 

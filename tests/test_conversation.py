@@ -168,9 +168,10 @@ def test_editing_the_spec_while_pending_updates_the_preview_in_place(gh: Harness
     assert len(gh.created(number)) == 9
 
 
-def test_editing_after_creation_does_not_rerun(gh: Harness) -> None:
+def test_editing_after_a_rollback_does_not_rerun(gh: Harness) -> None:
     issue, _ = gh.open_issue(SPEC)
     number = issue["number"]
+    gh.comment(number, f"{TRIGGER} rollback last")
     gh.edit_issue(number, SPEC + "\n## Billing\nInvoices.\n")
     assert len(gh.created(number)) == 8
     assert "already happened" in gh.last_reply(number)

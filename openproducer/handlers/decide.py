@@ -6,6 +6,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from openproducer.clock import parse_iso
+from openproducer.handlers import sync
 from openproducer.handlers.create import STALE_AFTER, execute
 from openproducer.handlers.runs import mark_decided, run_block, write_run
 from openproducer.handlers.turn import Outcome, Turn, first_word, note
@@ -39,6 +40,8 @@ def confirm(turn: Turn) -> Outcome:
             f"Resumed by {code(turn.event.sender)}: the job creating this run stopped without "
             f"finishing (no progress since {_clock_time(run.updated_at)}).",
         )
+    if run.kind == "reconcile":
+        return sync.apply(turn, claimed, plan, verb="confirm")
     resume = run.status in ("partial", "creating")
     return execute(turn, claimed, plan, resume=resume, verb="confirm")
 
@@ -48,7 +51,8 @@ def cancel(turn: Turn) -> Outcome:
     if isinstance(picked, Outcome):
         return picked
     run = replace(picked, status="cancelled", seq=picked.seq + 1, finished_at=turn.now_iso())
-    text = render_reply("🚫 Cancelled", f"Run `{run.run_id}` is cancelled; nothing was created.")
+    nothing = "nothing was changed" if run.kind == "reconcile" else "nothing was created"
+    text = render_reply("🚫 Cancelled", f"Run `{run.run_id}` is cancelled; {nothing}.")
     reply_id = turn.reply(text, hidden=[run_block(turn, run)])
     mark_decided(turn, picked, turn.thread.plan_for(picked), "🚫 Cancelled", reply_id)
     return Outcome(command="cancel", status="cancelled", run_id=run.run_id, summary=text)
@@ -84,7 +88,8 @@ def _decision_blocked(turn: Turn, verb: str, run: RunState) -> Outcome | None:
     messages = {
         "cancelled": f"Run `{run.run_id}` was cancelled, so nothing will be created. "
         f"Mention me again to plan a new run.",
-        "completed": f"Run `{run.run_id}` already created its issues.",
+        "completed": f"Run `{run.run_id}` already "
+        + ("applied its changes." if run.kind == "reconcile" else "created its issues."),
         "creating": f"Run `{run.run_id}` is being created right now"
         + (
             f" (last progress at {_clock_time(run.updated_at)}; if its job has stopped, "

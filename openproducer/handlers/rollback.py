@@ -8,6 +8,7 @@ from dataclasses import replace
 
 from openproducer import GitHubError
 from openproducer.dedup import body_hash
+from openproducer.handlers import sync
 from openproducer.handlers.create import find_marked
 from openproducer.handlers.runs import run_block
 from openproducer.handlers.turn import Outcome, Turn
@@ -31,6 +32,8 @@ def rollback(turn: Turn) -> Outcome:
         run = turn.find_run("rollback", wanted)
     if isinstance(run, Outcome):
         return run
+    if run.kind == "reconcile":
+        return sync.roll_back(turn, run)
     if not _open_numbers(run):
         what = "was already rolled back" if run.status == "rolled_back" else "created no issues"
         return turn.answer(
@@ -45,7 +48,11 @@ def _open_numbers(run: RunState) -> set[int]:
 
 def _last(turn: Turn) -> RunState | None:
     """The newest run with issues left open; the markers tell when its state comment is gone."""
-    candidates = [r for r in turn.thread.runs.values() if _open_numbers(r)]
+    candidates = [
+        r
+        for r in turn.thread.runs.values()
+        if _open_numbers(r) or (r.kind == "reconcile" and r.status in sync.APPLIED)
+    ]
     if not candidates:
         rebuilt = (r.run for r in turn.rebuilt().values())
         candidates = sorted(

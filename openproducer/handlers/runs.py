@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from openproducer.handlers.turn import Outcome, Turn
 from openproducer.model import PlannedIssue
-from openproducer.render import View, code, render_preview, render_summary
+from openproducer.render import View, code, render_preview, render_reconcile, render_summary
 from openproducer.state import RunState, encode_plan, encode_run
 
 COMMENT_BUDGET = 65_000  # a run comment's size, with room to spare under GitHub's limit
@@ -75,6 +75,8 @@ def render_run(
 ) -> str:
     elapsed = turn.clock.monotonic() - turn.job.started
     view = View(trigger=turn.settings.trigger, plan=plan, elapsed=elapsed, decided=decided)
+    if run.kind == "reconcile":
+        return render_reconcile(run, view, preview=preview)
     if preview:
         return render_preview(run, view, skipped={s.key: s.reason for s in run.skipped})
     return render_summary(run, view)

@@ -57,6 +57,10 @@ def _spec_edited(turn: Turn, text: str, previous: list[RunState]) -> Outcome:
     if not previous:
         return _start_run(turn, text)
     run = previous[-1]
+    if run.status in ("completed", "partial"):  # reconcile its issues with the edited spec
+        from openproducer.handlers.sync import on_spec_edited  # sync plans through this module
+
+        return on_spec_edited(turn, run, text)
     spec_hash = body_hash(text)
     if spec_hash == run.spec_hash:
         return turn.ignore("The spec did not change; nothing to do.")

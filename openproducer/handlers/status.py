@@ -5,7 +5,12 @@ from __future__ import annotations
 from openproducer.handlers.create import find_marked
 from openproducer.handlers.turn import Outcome, Turn, first_word
 from openproducer.render import code, plural, render_reply, render_runs_table
-from openproducer.replies import render_help, render_run_issues, render_unknown
+from openproducer.replies import (
+    render_help,
+    render_reconcile_status,
+    render_run_issues,
+    render_unknown,
+)
 
 
 def status(turn: Turn) -> Outcome:
@@ -44,7 +49,10 @@ def _one_run(turn: Turn, wanted: str) -> Outcome:
     run = turn.find_run("status", wanted)
     if isinstance(run, Outcome):
         return run
-    text = render_run_issues(run, find_marked(turn, run))
+    if run.kind == "reconcile":
+        text = render_reconcile_status(run)
+    else:
+        text = render_run_issues(run, find_marked(turn, run))
     if run.run_id not in turn.thread.runs:
         text += f"\n\n> ℹ️ {run.notes[0]}"
     turn.reply(text)

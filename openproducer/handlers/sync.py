@@ -1,0 +1,604 @@
+"""Sync: bring the issues a run created in step with its spec as it is now (#16).
+
+Editing a spec whose run created its issues, or commenting `sync`, plans the spec again and
+starts a *reconcile* run: a run of its own, with its own comment and state, whose changes are
+matched by `reconcile.plan_changes` against the latest applied plan. It waits for `confirm`
+when it closes anything, when it is large or `dry_run` is on; otherwise it applies at once.
+Applying is safe to repeat: creates are found again by their marker, comments by their notice,
+updates and closes by what the issue shows, and each update is saved before the next write,
+so its rollback data is never lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+
+from openproducer import GitHubError
+from openproducer.clock import iso, new_run_id
+from openproducer.commands import parse_issue_body
+from openproducer.dedup import body_hash, content_hash
+from openproducer.handlers.create import _already_linked, find_marked
+from openproducer.handlers.runs import run_block, run_outcome, write_run
+from openproducer.handlers.spawn import _options_json, _prepare
+from openproducer.handlers.turn import Outcome, Turn, first_word, note
+from openproducer.model import PlannedIssue, Spec
+from openproducer.ports import IssueInfo
+from openproducer.reconcile import (
+    IssueNow,
+    Reconciliation,
+    head_hash,
+    person_edited,
+    plan_changes,
+    planned_head,
+    shown_title,
+)
+from openproducer.render import (
+    IssueBody,
+    code,
+    plural,
+    render_issue_body,
+    render_reply,
+    render_sync_comment,
+)
+from openproducer.safety import find_keywords
+from openproducer.state import (
+    Change,
+    CreatedIssue,
+    ItemMarker,
+    RunState,
+    Thread,
+    Tracked,
+    parse_item_marker,
+    render_item_marker,
+)
+
+APPLIED = ("completed", "partial")
+
+
+# -- starting a reconcile --------------------------------------------------------------------
+
+
+def sync(turn: Turn) -> Outcome:
+    """`sync [run_id]`: reconcile a run's issues with the issue body as it is now."""
+    base = _base_for_command(turn)
+    if isinstance(base, Outcome):
+        return base
+    return reconcile(turn, base, _spec_text(turn), key=turn.event.trigger_key, asked=True)
+
+
+def on_spec_edited(turn: Turn, base: RunState, text: str) -> Outcome:
+    """The spec of ``base`` was edited after it created its issues.
+
+    The key names the spec's text, so GitHub delivering the same edit again finds its run.
+    """
+    return reconcile(turn, base, text, key=f"edit:{body_hash(text)}", asked=False)
+
+
+def _spec_text(turn: Turn) -> str:
+    body = turn.event.issue_body
+    command = parse_issue_body(body, trigger=turn.settings.trigger)
+    return command.spec_text if command and command.spec_text is not None else body
+
+
+def _base_for_command(turn: Turn) -> RunState | Outcome:
+    wanted = first_word(turn.command)
+    if wanted:
+        found = turn.find_run("sync", wanted)
+        if isinstance(found, Outcome):
+            return found
+        if found.kind == "reconcile":
+            found = turn.thread.runs.get(found.base, found)
+        if found.kind == "spawn" and found.status in APPLIED:
+            return found
+        return turn.answer(
+            "sync",
+            "ℹ️ Nothing to sync",
+            f"Run `{found.run_id}` is **{found.status.replace('_', ' ')}**; only a run that "
+            "created issues can be brought in step with its spec.",
+            run=found,
+        )
+    body_key = f"issue:{turn.event.issue_id}"
+    runs = [
+        r
+        for r in turn.thread.runs.values()
+        if r.kind == "spawn" and r.trigger_key == body_key and r.status in APPLIED
+    ]
+    if runs:
+        return runs[-1]
+    return turn.answer(
+        "sync",
+        "🤷 Nothing to sync",
+        "`sync` follows the issues a run created from this issue's body, and no such run "
+        f"exists here. Comment {code(turn.command_text('status'))} to see the runs, or "
+        f"{code(turn.command_text('sync', '<run_id>'))} to name one.",
+    )
+
+
+def reconcile(turn: Turn, base: RunState, text: str, *, key: str, asked: bool) -> Outcome:
+    runs = reconcile_runs(turn.thread, base.run_id)
+    seen = [r for r in runs if r.trigger_key == key]
+    if seen:  # GitHub delivered this event again ("Re-run jobs")
+        run = seen[-1]
+        if run.status == "creating":
+            return apply(turn, run, turn.thread.plan_for(run), verb="sync")
+        return turn.ignore(f"This event was already handled by {run.run_id} ({run.status}).")
+    basis, old_plan, tracked = baseline(turn.thread, base)
+    if not asked and body_hash(text) == basis.spec_hash:
+        return turn.ignore("The spec is the one the issues were last brought in step with.")
+    prepared = _prepare(turn, text)
+    if isinstance(prepared, Outcome):
+        return replace(prepared, command="sync")
+    spec, plan = prepared
+    found = plan_changes(
+        old=old_plan, tracked=tracked, new=plan.issues, now=_issues_now(turn, tracked)
+    )
+    for pending in (r for r in runs if r.status == "pending"):
+        _supersede(turn, pending)
+    if found.empty:
+        if not asked:
+            return turn.ignore("The edit changes none of the created issues.")
+        return turn.answer(
+            "sync",
+            "✅ The issues are in step with the spec",
+            f"I compared the spec with the issues of run `{base.run_id}`: "
+            f"{plural(found.unchanged, 'issue')} unchanged, nothing to do.",
+            run=base,
+        )
+    run = _new_run(turn, base=base, basis=basis, spec=spec, text=text, key=key, found=found)
+    run = replace(run, planner=plan.planner, notes=(*plan.notes, *_found_notes(found)))
+    run = replace(run, reasons=_reasons(turn, spec, plan.issues, found))
+    if run.reasons:
+        write_run(turn, run, plan.issues, preview=True)
+        turn.log(f"Run {run.run_id}: reconcile preview of {len(found.changes)} changes posted.")
+        return run_outcome(turn, "sync", run, plan.issues)
+    run = replace(run, status="creating", claim=turn.job.claim_token)
+    comment_id = write_run(turn, run, plan.issues, preview=False)
+    return apply(turn, replace(run, comment_id=comment_id), plan.issues, verb="sync")
+
+
+def reconcile_runs(thread: Thread, base: str) -> list[RunState]:
+    return [r for r in thread.runs.values() if r.kind == "reconcile" and r.base == base]
+
+
+def baseline(
+    thread: Thread, base: RunState
+) -> tuple[RunState, tuple[PlannedIssue, ...], dict[str, Tracked]]:
+    """The run whose plan the issues last followed, that plan, and its items' issues.
+
+    The newest completed reconcile of ``base``; else ``base`` itself, whose issues show
+    exactly what it rendered from its plan (see `reconcile.planned_head`).
+    """
+    applied = [r for r in reconcile_runs(thread, base.run_id) if r.status == "completed"]
+    if applied:
+        last = applied[-1]
+        return last, thread.plan_for(last), {t.key: t for t in last.tracked}
+    plan = thread.plan_for(base)
+    items = {item.key: item for item in plan}
+    tracked = {
+        c.key: Tracked(
+            c.key,
+            c.number,
+            c.id,
+            shown_title(c.title),
+            head_hash(planned_head(items[c.key])),
+            c.parent,
+            f"{base.run_id}/{c.key}",
+        )
+        for c in base.created
+        if c.key in items and c.number not in base.closed
+    }
+    return base, plan, tracked
+
+
+def _issues_now(turn: Turn, tracked: Mapping[str, Tracked]) -> dict[int, IssueNow]:
+    """The tracked issues as GitHub has them: one listing, then one read for any not in it."""
+    numbers = {t.number for t in tracked.values() if t.number}
+    now = {
+        i.number: IssueNow(i.title, i.body, i.state)
+        for i in turn.port.issues_by(turn.job.identity)
+        if i.number in numbers
+    }
+    for number in sorted(numbers - set(now)):
+        try:
+            info = turn.port.issue(number)
+        except GitHubError as exc:
+            if exc.status in (404, 410):
+                continue  # deleted or transferred: left out, and said so
+            raise
+        now[number] = IssueNow(info.title, info.body, info.state)
+    return now
+
+
+def _new_run(
+    turn: Turn,
+    *,
+    base: RunState,
+    basis: RunState,
+    spec: Spec,
+    text: str,
+    key: str,
+    found: Reconciliation,
+) -> RunState:
+    started = turn.clock.now()
+    return RunState(
+        run_id=new_run_id(started),
+        status="pending",
+        issue=turn.event.issue_number,
+        requester=turn.event.sender,
+        started_at=iso(started),
+        trigger_key=key,
+        updated_at=iso(started),
+        seq=1,
+        spec_hash=body_hash(text),
+        options=_options_json(spec),
+        kind="reconcile",
+        base=base.run_id,
+        basis=basis.run_id,
+        changes=found.changes,
+        tracked=found.tracked,
+        unchanged=found.unchanged,
+    )
+
+
+def _found_notes(found: Reconciliation) -> tuple[str, ...]:
+    notes = []
+    if found.already_closed:
+        listed = ", ".join(f"#{n}" for n in found.already_closed)
+        notes.append(f"No longer in the spec and already closed, so left as they are: {listed}.")
+    if found.missing:
+        listed = ", ".join(f"#{n}" for n in found.missing)
+        notes.append(f"Changed in the spec, but GitHub no longer has these issues: {listed}.")
+    return tuple(notes)
+
+
+def _reasons(
+    turn: Turn, spec: Spec, plan: Sequence[PlannedIssue], found: Reconciliation
+) -> tuple[str, ...]:
+    settings = turn.settings
+    reasons = []
+    dry_run = spec.options.dry_run if spec.options.dry_run is not None else settings.dry_run
+    if dry_run:
+        reasons.append("`dry_run` is on: this run only shows the changes.")
+    closing = sum(1 for c in found.changes if c.op == "close")
+    if closing:
+        reasons.append(
+            f"It closes {plural(closing, 'issue')} as not planned, which always needs confirmation."
+        )
+    if len(found.changes) > settings.confirmation_threshold:
+        reasons.append(
+            f"It makes {len(found.changes)} changes, more than the confirmation threshold of "
+            f"{settings.confirmation_threshold}."
+        )
+    keys = {c.key for c in found.changes}
+    texts = [t for i in plan if i.key in keys for t in (i.title, i.body)]
+    words = find_keywords(texts, settings.prohibited_keywords)
+    if words:
+        reasons.append(
+            "The changes mention prohibited keywords: " + ", ".join(code(w) for w in words) + "."
+        )
+    return tuple(reasons)
+
+
+def _supersede(turn: Turn, pending: RunState) -> None:
+    """A newer edit replaces a reconcile preview still waiting: it can no longer be confirmed."""
+    done = replace(
+        pending,
+        status="cancelled",
+        seq=pending.seq + 1,
+        finished_at=turn.now_iso(),
+        updated_at=turn.now_iso(),
+    )
+    write_run(
+        turn,
+        done,
+        turn.thread.plan_for(pending),
+        preview=True,
+        comment_id=pending.comment_id or None,
+        decided="🔁 Replaced by a newer reconcile: the spec changed again",
+    )
+
+
+# -- applying --------------------------------------------------------------------------------
+
+
+def apply(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, verb: str) -> Outcome:
+    """Make every change of ``run`` not yet made, then write what was done."""
+    items = {item.key: item for item in plan}
+    step = _Step(turn, run, plan, {t.key: t for t in run.tracked})
+    if any(c.op == "create" and not c.done for c in run.changes):
+        step.marked.update(find_marked(turn, run))
+    changes = list(run.changes)
+    for index, change in enumerate(changes):
+        if change.done:
+            continue
+        try:
+            changes[index] = step.make(change, items.get(change.key))
+        except GitHubError as exc:
+            run = note(step.run, f"Could not {change.op} #{change.number or 'new'}: {exc}")
+            step.run = run
+            continue
+        step.run = replace(step.run, changes=tuple(changes), tracked=step.tracked_now())
+        if change.op == "update":  # its earlier text must be saved before the next write
+            step.run = _save(turn, step.run, plan)
+    done = all(c.done for c in changes)
+    run = replace(
+        step.run,
+        status="completed" if done else "partial",
+        finished_at=turn.now_iso(),
+        created=_created(changes, items, step.tracked),
+    )
+    run = _save(turn, run, plan)
+    turn.log(f"Run {run.run_id}: reconcile {run.status}, {sum(c.done for c in changes)} changes.")
+    return run_outcome(turn, verb, run, plan)
+
+
+def _save(turn: Turn, run: RunState, plan: Sequence[PlannedIssue]) -> RunState:
+    run = replace(run, seq=run.seq + 1, updated_at=turn.now_iso())
+    write_run(turn, run, plan, preview=False, comment_id=run.comment_id or None)
+    return run
+
+
+def _created(
+    changes: Sequence[Change], items: Mapping[str, PlannedIssue], tracked: Mapping[str, Tracked]
+) -> tuple[CreatedIssue, ...]:
+    return tuple(
+        CreatedIssue(
+            c.key,
+            c.number,
+            c.id,
+            c.title,
+            content_hash(items[c.key]),
+            tracked[c.key].parent if c.key in tracked else 0,
+        )
+        for c in changes
+        if c.op == "create" and c.done and c.key in items
+    )
+
+
+class _Step:
+    """Makes one change at a time; knows the run's items and their issues as they become."""
+
+    def __init__(
+        self,
+        turn: Turn,
+        run: RunState,
+        plan: Sequence[PlannedIssue],
+        tracked: dict[str, Tracked],
+    ) -> None:
+        self.turn = turn
+        self.run = run
+        self.plan = plan
+        self.tracked = tracked
+        self.marked: dict[str, IssueInfo] = {}
+
+    def tracked_now(self) -> tuple[Tracked, ...]:
+        return tuple(self.tracked[i.key] for i in self.plan if i.key in self.tracked)
+
+    def make(self, change: Change, item: PlannedIssue | None) -> Change:
+        if change.op == "close":
+            return self._close(change)
+        assert item is not None  # every other change names an item of the new plan
+        if change.op == "create":
+            return self._create(change, item)
+        if change.op == "update":
+            return self._update(change, item)
+        return self._comment(change, item)
+
+    # each returns the change as done
+
+    def _create(self, change: Change, item: PlannedIssue) -> Change:
+        port = self.turn.port
+        info = self.marked.get(item.key)
+        if info is None:
+            body = self._body(item, run_id=self.run.run_id, key=item.key)
+            info = port.create_issue(
+                title=item.title, body=body.text, hidden=(body.marker,), labels=item.labels
+            )
+        parent = self._number(item.parent_key) or self.run.issue
+        linked = parent if self._try(port.add_sub_issue, parent, info.id) else 0
+        for dep in item.depends_on:
+            blocker = self.tracked.get(dep)
+            if blocker and blocker.id:
+                self._try(port.add_blocked_by, info.number, blocker.id)
+        self.tracked[item.key] = Tracked(
+            item.key,
+            info.number,
+            info.id,
+            info.title,
+            head_hash(info.body),
+            linked,
+            f"{self.run.run_id}/{item.key}",
+        )
+        return replace(change, done=True, number=info.number, id=info.id)
+
+    def _update(self, change: Change, item: PlannedIssue) -> Change:
+        known = self.tracked[item.key]
+        info = self.turn.port.issue(change.number)
+        origin_run, _, origin_key = known.origin.partition("/")
+        body = self._body(item, run_id=origin_run or self.run.run_id, key=origin_key or item.key)
+        title = shown_title(item.title)
+        now = IssueNow(info.title, info.body, info.state)
+        if info.title == title and head_hash(info.body) == head_hash(body.text):
+            # written by this run already (a job that stopped before saving it)
+            self.tracked[item.key] = replace(known, title=info.title, head=head_hash(info.body))
+            return replace(change, done=True)
+        if person_edited(now, known):  # edited since the preview: propose, never overwrite
+            return self._comment(replace(change, op="comment"), item)
+        edited = self.turn.port.edit_issue(
+            change.number,
+            title=item.title if title != info.title else None,
+            body=body.text,
+            hidden=(body.marker,),
+        )
+        self.tracked[item.key] = replace(known, title=edited.title, head=head_hash(edited.body))
+        return replace(change, done=True, before_title=info.title, before_body=info.body)
+
+    def _comment(self, change: Change, item: PlannedIssue) -> Change:
+        port = self.turn.port
+        notice = f"sync:{self.run.run_id}:{item.key}"
+        me = self.turn.job.identity.lower()
+        posted = [
+            c.id
+            for c in port.comments(change.number)
+            if c.author.lower() == me and f"openproducer:notice {notice} " in c.body
+        ]
+        if not posted:
+            text = render_sync_comment(change, spec=self.run.issue, run_id=self.run.run_id)
+            hidden = [f"<!-- openproducer:notice {notice} -->"]
+            posted = [port.post_comment(change.number, text, hidden=hidden).id]
+        return replace(change, done=True, comment=posted[0])
+
+    def _close(self, change: Change) -> Change:
+        info = self.turn.port.issue(change.number)
+        if info.state == "open":
+            self.turn.port.close_issue(change.number, reason="not_planned")
+        # before_title records the state before: rollback reopens only what this run closed
+        return replace(change, done=True, before_title=info.state)
+
+    def _body(self, item: PlannedIssue, *, run_id: str, key: str) -> IssueBody:
+        index = next((i for i, p in enumerate(self.plan, start=1) if p.key == item.key), 1)
+        return render_issue_body(
+            replace(item, key=key),
+            parent=self.run.issue,
+            run_id=run_id,
+            index=index,
+            total=len(self.plan),
+            content=content_hash(item),
+            blocked_by=[n for n in map(self._number, item.depends_on) if n],
+        )
+
+    def _number(self, key: str | None) -> int:
+        known = self.tracked.get(key or "")
+        return known.number if known else 0
+
+    def _try(self, write: Callable[[int, int], None], number: int, other: int) -> bool:
+        """A link: one that exists already counts as made; a failure is logged, not fatal."""
+        try:
+            write(number, other)
+        except GitHubError as exc:
+            if _already_linked(exc):
+                return True
+            self.turn.log(f"Could not link #{number}: {exc}")
+            return False
+        return True
+
+
+# -- rolling back ----------------------------------------------------------------------------
+
+
+def roll_back(turn: Turn, run: RunState) -> Outcome:
+    """Undo a reconcile: close what it created, restore what it replaced, reopen what it
+    closed, delete the comments it posted. Only the newest applied reconcile of a run."""
+    if run.status not in APPLIED:
+        what = "was already rolled back" if run.status == "rolled_back" else "changed nothing"
+        return turn.answer(
+            "rollback", "ℹ️ Nothing to roll back", f"Run `{run.run_id}` {what}.", run=run
+        )
+    newer = [
+        r.run_id
+        for r in reconcile_runs(turn.thread, run.base)
+        if r.status in APPLIED and r.started_at > run.started_at
+    ]
+    if newer:
+        return turn.answer(
+            "rollback",
+            "ℹ️ Roll back the newer reconcile first",
+            f"Run `{newer[-1]}` changed these issues after `{run.run_id}`. Comment "
+            f"{code(turn.command_text('rollback', newer[-1]))} first.",
+            run=run,
+        )
+    undo = _Undo(turn, {t.key: t for t in run.tracked})
+    for change in reversed(run.changes):
+        if change.done:
+            undo.revert(change)
+    closed = tuple(c.number for c in run.changes if c.op == "create" and c.number in undo.closed)
+    run = replace(
+        run, status="rolled_back", closed=closed, seq=run.seq + 1, updated_at=turn.now_iso()
+    )
+    text = render_reply(f"↩️ Rolled back run `{run.run_id}`", *undo.report())
+    turn.reply(text, hidden=[run_block(turn, run)])
+    return Outcome(
+        command="rollback", status="rolled_back", run_id=run.run_id, created=closed, summary=text
+    )
+
+
+@dataclasses.dataclass
+class _Undo:
+    turn: Turn
+    tracked: dict[str, Tracked]
+    closed: list[int] = dataclasses.field(default_factory=list)
+    restored: list[int] = dataclasses.field(default_factory=list)
+    reopened: list[int] = dataclasses.field(default_factory=list)
+    removed: list[int] = dataclasses.field(default_factory=list)
+    kept: list[str] = dataclasses.field(default_factory=list)
+
+    def revert(self, change: Change) -> None:
+        try:
+            getattr(self, f"_{change.op}")(change)
+        except GitHubError as exc:
+            self.kept.append(f"#{change.number}: {exc}")
+
+    def _create(self, change: Change) -> None:
+        port = self.turn.port
+        known = self.tracked.get(change.key)
+        if known and known.parent:
+            try:
+                port.remove_sub_issue(known.parent, change.id)
+            except GitHubError as exc:
+                self.turn.log(f"Could not remove the sub-issue link of #{change.number}: {exc}")
+        if port.issue(change.number).state == "open":
+            port.close_issue(change.number, reason="not_planned")
+        self.closed.append(change.number)
+
+    def _update(self, change: Change) -> None:
+        known = self.tracked.get(change.key)
+        info = self.turn.port.issue(change.number)
+        if known is None or person_edited(IssueNow(info.title, info.body), known):
+            self.kept.append(f"#{change.number}: edited by a person since, so I left it")
+            return
+        if not change.before_body:
+            self.kept.append(f"#{change.number}: its earlier text was not recorded")
+            return
+        text, marker = _split_marker(change.before_body)
+        self.turn.port.edit_issue(
+            change.number,
+            title=change.before_title if change.before_title != info.title else None,
+            body=text,
+            hidden=(render_item_marker(marker),) if marker else (),
+        )
+        self.restored.append(change.number)
+
+    def _comment(self, change: Change) -> None:
+        if change.comment:
+            self.turn.port.delete_comment(change.number, change.comment)
+            self.removed.append(change.number)
+
+    def _close(self, change: Change) -> None:
+        if change.before_title == "open":
+            self.turn.port.reopen_issue(change.number)
+            self.reopened.append(change.number)
+
+    def report(self) -> list[str]:
+        def listed(title: str, numbers: Sequence[int]) -> str:
+            refs = ", ".join(f"#{n}" for n in numbers)
+            return f"**{title}** ({len(numbers)}): {refs}" if numbers else ""
+
+        return [
+            listed("Closed as not planned (created by this run)", self.closed),
+            listed("Title and text restored", self.restored),
+            listed("Reopened", self.reopened),
+            listed("My comment removed from", self.removed),
+            ("**Left as they are**\n" + "\n".join(f"- {k}" for k in self.kept))
+            if self.kept
+            else "",
+        ]
+
+
+def _split_marker(body: str) -> tuple[str, ItemMarker | None]:
+    """A body as the bot stored it: the text, and its item marker (sent apart, as hidden)."""
+    marker = parse_item_marker(body)
+    if marker is None:
+        return body, None
+    return body[: body.rfind("<!-- openproducer:item")].rstrip(), marker
