@@ -25,6 +25,10 @@ from typing import Any, Literal
 
 import yaml
 
+# This checkout's planner, not a copy installed in site-packages (the script's own directory,
+# not the checkout, is first on sys.path).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from openproducer.hierarchy import MAX_SUB_ISSUES, shape_plan
 from openproducer.model import Plan, PlannedIssue
 from openproducer.planning.offline import build_offline_plan
 from openproducer.spec import parse_spec
@@ -433,6 +437,13 @@ def parents(issues: Sequence[PlannedIssue]) -> int:
     return len({i.parent_key for i in issues if i.parent_key in keys})
 
 
+def epics(issues: Sequence[PlannedIssue]) -> int:
+    """The parent issues the plan gets on GitHub by default (``group: auto``, an empty spec
+    issue); the other measures score the plan's own issues, without them."""
+    shaped, _ = shape_plan(issues, mode="auto", room=MAX_SUB_ISSUES, parent=1)
+    return parents(shaped)
+
+
 # --------------------------------------------------------------------------- scores
 
 
@@ -498,7 +509,7 @@ def score_plan(name: str, text: str, plan: Plan, expectation: Expectation) -> Sc
         one_line=tuple(issue.title for issue in issues if one_line(issue)),
         edges=dependency_edges(issues),
         ordered=expectation.ordered,
-        epics=parents(issues),
+        epics=epics(issues),
         junk=tuple(i.title for i in issues if junk_title(i.title, expectation.never_titles)),
         unplaced=tuple(i.title for i, s in zip(issues, sources, strict=True) if not s.section),
     )
@@ -545,9 +556,10 @@ LEGEND = (
     "issues. **duplicate clusters**: a requirement asked for by several issues, or "
     "near-identical titles. **merged titles**: titles joining neighbours (“and 3 more”, “…and”, "
     "“ + ”). **one-line issues**: a task of one short paragraph or item. **dependency edges**: "
-    "the sum of `depends_on`; a spec that orders its work needs at least one. **epics**: issues "
-    "that are another issue's parent. **junk titles**: page chrome, diagram source, template "
-    "labels, out-of-scope items, the trigger or a lost placeholder in a title."
+    "the sum of `depends_on`; a spec that orders its work needs at least one. **epics**: parent "
+    "issues the plan gets by default (one per top-level section, over 20 issues). "
+    "**junk titles**: page chrome, diagram source, template labels, out-of-scope items, the "
+    "trigger or a lost placeholder in a title."
 )
 TARGET = (
     "Target (#12): non-work under 5 %, every acceptance criterion carried, no duplicate "

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from openproducer import ConfigError
+from openproducer.model import GroupMode
 from openproducer.safety import DEFAULT_PROHIBITED_KEYWORDS, PERMISSION_ORDER, parse_keyword_list
 
 DEFAULT_TRIGGER = "@TheOpenProducerBot"
@@ -31,6 +32,7 @@ INPUT_DEFAULTS: dict[str, str] = {
     "allowed-permission": "write",
     "labels": "",
     "dry-run": "false",
+    "group": "auto",
     "bot-login": "",
     "allowed-bots": "",
     "state-secret": "",
@@ -38,6 +40,7 @@ INPUT_DEFAULTS: dict[str, str] = {
 SECRET_INPUTS = ("github-token", "ai-api-key", "state-secret")
 AI_PROVIDERS = ("auto", "none", "github", "openai", "zai", "custom", "gemini")
 HARD_MAX_ISSUES = 500
+_GROUP_MODES: dict[str, GroupMode] = {"auto": "auto", "sections": "sections", "flat": "flat"}
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0", ""}
 
@@ -63,6 +66,7 @@ class Settings:
     allowed_permission: str = "write"
     labels: tuple[str, ...] = ()
     dry_run: bool = False
+    group: GroupMode = "auto"
     bot_login: str = ""
     allowed_bots: tuple[str, ...] = ()
     state_secret: str = ""
@@ -118,6 +122,9 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
     problems.extend(
         f"Label `{x[:60]}` is longer than 50 characters." for x in labels if len(x) > 50
     )
+    group = (raw.get("group", "") or "auto").lower()
+    if group not in _GROUP_MODES:
+        problems.append(f"`group` must be one of auto, sections, flat (got `{group}`).")
     keywords = raw.get("prohibited-keywords", "")
     settings = Settings(
         github_token=raw.get("github-token", ""),
@@ -140,6 +147,7 @@ def parse_settings(raw: Mapping[str, str]) -> Settings:
         allowed_permission=permission,
         labels=labels,
         dry_run=boolean("dry-run"),
+        group=_GROUP_MODES.get(group, "auto"),
         bot_login=raw.get("bot-login", ""),
         allowed_bots=tuple(x.lower() for x in _split_list(raw.get("allowed-bots", ""))),
         state_secret=raw.get("state-secret", ""),

@@ -8,58 +8,161 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from openproducer.model import PlannedIssue
+from openproducer.model import GroupMode, PlannedIssue
 
 MAX_SUB_ISSUES = 100
+AUTO_GROUP_OVER = 20  # larger plans from two or more top-level sections are grouped by default
 
 
-def group_for_sub_issue_limit(
-    issues: Sequence[PlannedIssue], *, room: int, parent: int
+@dataclass(frozen=True)
+class _Chunk:
+    """Issues that share one parent: a top-level section's (at most 100) or a plain part."""
+
+    name: str
+    items: tuple[PlannedIssue, ...]
+
+
+def shape_plan(
+    issues: Sequence[PlannedIssue], *, mode: GroupMode, room: int, parent: int
 ) -> tuple[tuple[PlannedIssue, ...], str | None]:
-    """Fit the plan under a parent that can take ``room`` more sub-issues.
+    """The plan as it sits under the spec issue #``parent``, which can take ``room`` more
+    sub-issues: flat, or one parent issue per top-level section (``PlannedIssue.group``).
 
-    When the plan does not fit, one grouping issue per spec section (chunks of at most 100)
-    holds the section's issues, and the grouping issues become the parent's sub-issues.
-    Returns the plan (grouping issues placed before their children) and a note, if grouped.
+    ``auto`` groups plans of more than 20 issues from two or more sections, ``sections``
+    groups any plan of two or more, ``flat`` none; a plan that does not fit ``room`` is grouped
+    whatever the mode. A section with one issue keeps it directly under #``parent``.
+    Returns the plan (a parent before its sub-issues, every dependency before its dependents)
+    and a note saying how it was grouped, if it was.
     """
-    if len(issues) <= room:
+    buckets = _sections(issues)
+    wanted = len(buckets) >= 2 and (
+        mode == "sections" or (mode == "auto" and len(issues) > AUTO_GROUP_OVER)
+    )
+    fits = len(issues) <= room
+    if fits and not wanted:
         return tuple(issues), None
-    buckets: dict[str, list[PlannedIssue]] = {}
-    for issue in issues:
-        buckets.setdefault(issue.group or "Other work", []).append(issue)
     chunks = [
-        (name, items[i : i + MAX_SUB_ISSUES])
+        _Chunk(name, items[i : i + MAX_SUB_ISSUES])
         for name, items in buckets.items()
         for i in range(0, len(items), MAX_SUB_ISSUES)
     ]
     if len(chunks) > room:  # too many sections: fall back to plain chunks of 100
         chunks = [
-            (f"Part {n + 1}", list(issues[i : i + MAX_SUB_ISSUES]))
+            _Chunk(f"Part {n + 1}", tuple(issues[i : i + MAX_SUB_ISSUES]))
             for n, i in enumerate(range(0, len(issues), MAX_SUB_ISSUES))
         ]
-    taken = {i.title.casefold() for i in issues}
-    result: list[PlannedIssue] = []
-    for index, (name, items) in enumerate(chunks, start=1):
-        title = _unique_title(
-            name
-            if sum(n == name for n, _ in chunks) == 1
-            else f"{name} (part {sum(n == name for n, _ in chunks[:index])})",
-            taken,
-        )
-        key = f"g{index}"
-        body = (
-            f"Groups the {len(items)} issues planned for “{name}” of #{parent}, so the plan "
-            f"fits GitHub's limit of {MAX_SUB_ISSUES} sub-issues per issue."
-        )
-        result.append(PlannedIssue(key=key, title=title, body=body, group=name))
-        result.extend(replace(item, parent_key=key) for item in items)
-    note = (
-        f"The plan has {len(issues)} issues but #{parent} can take only {room} more "
-        f"sub-issues, so they are grouped under {len(chunks)} section issues."
+    shaped, parents = _grouped(issues, chunks, parent=parent, by_limit=not fits)
+    if not parents:  # every section has a single issue: nothing to group
+        return tuple(issues), None
+    return shaped, _grouped_note(
+        total=len(issues), parents=parents, room=room, parent=parent, mode=mode, fits=fits
     )
-    return tuple(result), note
+
+
+def group_for_sub_issue_limit(
+    issues: Sequence[PlannedIssue], *, room: int, parent: int
+) -> tuple[tuple[PlannedIssue, ...], str | None]:
+    """Fit the plan under a parent that can take ``room`` more sub-issues, flat if it fits."""
+    return shape_plan(issues, mode="flat", room=room, parent=parent)
+
+
+def _sections(issues: Sequence[PlannedIssue]) -> dict[str, tuple[PlannedIssue, ...]]:
+    buckets: dict[str, list[PlannedIssue]] = {}
+    for issue in issues:
+        buckets.setdefault(issue.group or "Other work", []).append(issue)
+    return {name: tuple(items) for name, items in buckets.items()}
+
+
+def _grouped(
+    issues: Sequence[PlannedIssue], chunks: Sequence[_Chunk], *, parent: int, by_limit: bool
+) -> tuple[tuple[PlannedIssue, ...], int]:
+    """One parent issue per chunk of two or more issues; returns the plan and how many."""
+    taken = {i.title.casefold() for i in issues}
+    keys = {i.key for i in issues}
+    units: list[tuple[PlannedIssue, ...]] = []
+    heads: list[PlannedIssue] = []
+    for chunk in chunks:
+        if len(chunk.items) == 1:
+            units.append(chunk.items)
+            continue
+        head = PlannedIssue(
+            key=_free_key(f"g{len(heads) + 1}", keys),
+            title=_unique_title(_chunk_title(chunk, chunks), taken),
+            body=_group_body(chunk, parent=parent, by_limit=by_limit),
+            group=chunk.name,
+        )
+        heads.append(head)
+        units.append((head, *(replace(item, parent_key=head.key) for item in chunk.items)))
+    ordered = _in_dependency_order(units)
+    if ordered is None:  # sections depend on each other both ways: parents first, then the plan
+        placed = {i.key: i for unit in units for i in unit}
+        ordered = [*heads, *(placed[i.key] for i in issues)]
+    return tuple(ordered), len(heads)
+
+
+def _chunk_title(chunk: _Chunk, chunks: Sequence[_Chunk]) -> str:
+    same = [c for c in chunks if c.name == chunk.name]
+    if len(same) == 1:
+        return chunk.name
+    return f"{chunk.name} (part {same.index(chunk) + 1})"
+
+
+def _group_body(chunk: _Chunk, *, parent: int, by_limit: bool) -> str:
+    if by_limit:
+        return (
+            f"Groups the {len(chunk.items)} issues planned for “{chunk.name}” of #{parent}, so "
+            f"the plan fits GitHub's limit of {MAX_SUB_ISSUES} sub-issues per issue."
+        )
+    return (
+        f"The {len(chunk.items)} issues planned from the “{chunk.name}” section of #{parent} "
+        "are this issue's sub-issues."
+    )
+
+
+def _grouped_note(
+    *, total: int, parents: int, room: int, parent: int, mode: GroupMode, fits: bool
+) -> str:
+    if not fits:
+        note = (
+            f"The plan has {total} issues but #{parent} can take only {room} more "
+            f"sub-issues, so they are grouped under {parents} section issues."
+        )
+        return note + (" `group: flat` cannot keep them flat." if mode == "flat" else "")
+    why = "as `group: sections` asks" if mode == "sections" else f"over {AUTO_GROUP_OVER} issues"
+    return (
+        f"Grouped by top-level section ({why}): {parents} parent issues hold the {total} "
+        f"issues. For a flat list under #{parent}, add `group: flat` to the spec."
+    )
+
+
+def _in_dependency_order(
+    units: Sequence[tuple[PlannedIssue, ...]],
+) -> list[PlannedIssue] | None:
+    """The units kept whole, each after the units it depends on (otherwise in plan order);
+    None when two units depend on each other."""
+    owner = {issue.key: n for n, unit in enumerate(units) for issue in unit}
+    needs = [
+        {owner[d] for issue in unit for d in issue.depends_on if d in owner} - {n}
+        for n, unit in enumerate(units)
+    ]
+    done: list[int] = []
+    while len(done) < len(units):
+        ready = next(
+            (n for n in range(len(units)) if n not in done and needs[n] <= set(done)), None
+        )
+        if ready is None:
+            return None
+        done.append(ready)
+    return [issue for n in done for issue in units[n]]
+
+
+def _free_key(key: str, taken: set[str]) -> str:
+    while key in taken:
+        key += "g"
+    taken.add(key)
+    return key
 
 
 def _unique_title(title: str, taken: set[str]) -> str:

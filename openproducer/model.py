@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 UniqueBy = Literal["title", "body", "hash"]
+# How a plan sits under the spec issue: "auto" groups plans over 20 issues by top-level section.
+GroupMode = Literal["auto", "sections", "flat"]
 
 
 @dataclass(frozen=True)
@@ -23,6 +25,7 @@ class Options:
     rate_limit_per_minute: int | None = None
     issue_type: str | None = None
     spec: str | None = None  # a file of this repository to plan instead: path[@ref] or a link
+    group: GroupMode | None = None  # None: not given, the `group` input decides
 
 
 @dataclass(frozen=True)

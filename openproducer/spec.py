@@ -18,7 +18,15 @@ from urllib.parse import unquote
 
 import yaml
 
-from openproducer.model import OptionError, Options, Section, Spec, SpecSource, UniqueBy
+from openproducer.model import (
+    GroupMode,
+    OptionError,
+    Options,
+    Section,
+    Spec,
+    SpecSource,
+    UniqueBy,
+)
 
 KNOWN_OPTIONS: tuple[str, ...] = (
     "count",
@@ -32,6 +40,7 @@ KNOWN_OPTIONS: tuple[str, ...] = (
     "rate_limit_per_minute",
     "issue_type",
     "spec",
+    "group",
 )
 _ALIASES = {"components_list": "components"}
 
@@ -43,6 +52,7 @@ MAX_TEXT_OPTION = 256
 _TRUE = frozenset({"true", "yes", "on", "1"})
 _FALSE = frozenset({"false", "no", "off", "0"})
 _UNIQUE_BY: tuple[str, ...] = get_args(UniqueBy)
+_GROUP_MODES: tuple[str, ...] = get_args(GroupMode)
 _PLACEHOLDERS = frozenset({"component", "index"})
 
 # https://docs.github.com/en/enterprise-cloud@latest/admin/managing-iam/iam-configuration-reference/username-considerations-for-external-authentication
@@ -397,6 +407,13 @@ def _coerce_unique_by(raw: object) -> _Result:
     return None, f"unique_by must be one of {', '.join(_UNIQUE_BY)} (got {_shown(raw)})"
 
 
+def _coerce_group(raw: object) -> _Result:
+    word = raw.strip().lower() if isinstance(raw, str) else ""
+    if word in _GROUP_MODES:
+        return word, None
+    return None, f"group must be sections or flat (got {_shown(raw)})"
+
+
 def _scalar_text(key: str, raw: object, *, what: str) -> _Result:
     if isinstance(raw, list | dict):
         return None, f"{key} must be {what} (got {_shown(raw)})"
@@ -582,6 +599,7 @@ _COERCERS: dict[str, Callable[[object], _Result]] = {
     "rate_limit_per_minute": _coerce_rate,
     "issue_type": _coerce_issue_type,
     "spec": _coerce_spec,
+    "group": _coerce_group,
 }
 
 _EXAMPLES = {
@@ -596,6 +614,7 @@ _EXAMPLES = {
     "rate_limit_per_minute": "20",
     "issue_type": "Task",
     "spec": "docs/rfc-12.md",
+    "group": "flat",
 }
 
 _HELP: tuple[tuple[str, str, str, str], ...] = (
@@ -620,6 +639,12 @@ _HELP: tuple[tuple[str, str, str, str], ...] = (
         "path or link",
         "this issue",
         "Plan a file of this repository instead (`path@ref` or a link to it).",
+    ),
+    (
+        "group",
+        "sections or flat",
+        "the `group` input",
+        "`sections`: one parent issue per top-level section; `flat`: all under this issue.",
     ),
 )
 

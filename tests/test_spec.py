@@ -141,6 +141,8 @@ def test_indented_top_line_counts_when_the_trigger_was_removed_in_place() -> Non
         ("rate_limit_per_minute: 20", {"rate_limit_per_minute": 20}),
         ("issue-type: Task", {"issue_type": "Task"}),
         ("count: 100", {"count": 100}),
+        ("Group: Sections", {"group": "sections"}),
+        ("group: flat", {"group": "flat"}),
         (
             "template: Implement {component} ({index})",
             {"template": "Implement {component} ({index})"},
@@ -205,6 +207,7 @@ def test_multiline_options_at_top() -> None:
             'one of title, body, hash (got "name")',
         ),
         ("dry_run: maybe\nspec", 1, "dry_run", 'dry_run must be true or false (got "maybe")'),
+        ("group: tree\nspec", 1, "group", 'group must be sections or flat (got "tree")'),
         ("rate_limit_per_minute: 0\nx", 1, "rate_limit_per_minute", "at least 1"),
         ("rate-limit-per-minute: fast\nx", 1, "rate_limit_per_minute", '(got "fast")'),
         (

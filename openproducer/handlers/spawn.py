@@ -15,7 +15,7 @@ from openproducer.dedup import body_hash, content_hash, dedup_key
 from openproducer.handlers.create import execute
 from openproducer.handlers.runs import run_outcome, write_run
 from openproducer.handlers.turn import Outcome, Turn, note
-from openproducer.hierarchy import MAX_SUB_ISSUES, group_for_sub_issue_limit
+from openproducer.hierarchy import MAX_SUB_ISSUES, shape_plan
 from openproducer.model import Options, Plan, PlannedIssue, Spec
 from openproducer.render import code, render_option_errors, render_reply
 from openproducer.safety import find_keywords, neutralize
@@ -180,7 +180,7 @@ def _prepare(turn: Turn, text: str) -> tuple[Spec, Plan] | Outcome:
         return turn.fail("spawn", "🤔 I could not plan issues from this spec", str(exc))
     if source_note:
         plan = replace(plan, notes=(source_note, *plan.notes))
-    return spec, _shape(turn, _finish_plan(turn, spec, plan))
+    return spec, _shape(turn, spec, _finish_plan(turn, spec, plan))
 
 
 def _spec_from_file(turn: Turn, spec: Spec) -> tuple[Spec, str] | Outcome:
@@ -272,8 +272,9 @@ def _finish_plan(turn: Turn, spec: Spec, plan: Plan) -> Plan:
     return replace(plan, issues=issues, notes=notes)
 
 
-def _shape(turn: Turn, plan: Plan) -> Plan:
-    """Group the plan under section issues when the parent cannot take it all."""
+def _shape(turn: Turn, spec: Spec, plan: Plan) -> Plan:
+    """Group the plan under section issues, as the `group` option or input asks, or when the
+    parent cannot take it all."""
     if len(plan.issues) <= 1:
         return plan
     parent = turn.event.issue_number
@@ -281,7 +282,8 @@ def _shape(turn: Turn, plan: Plan) -> Plan:
         room = MAX_SUB_ISSUES - turn.port.sub_issue_count(parent)
     except GitHubError:
         room = MAX_SUB_ISSUES
-    issues, grouped = group_for_sub_issue_limit(plan.issues, room=max(room, 1), parent=parent)
+    mode = spec.options.group or turn.settings.group
+    issues, grouped = shape_plan(plan.issues, mode=mode, room=max(room, 1), parent=parent)
     if grouped is None:
         return plan
     return replace(plan, issues=issues, notes=(*plan.notes, grouped))

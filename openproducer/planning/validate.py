@@ -306,7 +306,7 @@ def _build_issue(
     matched = match_covers(draft.covers, sections)
     named = [path_name(s) for s in matched] if sections else list(draft.covers)
     covers = tuple(dict.fromkeys(c for c in (one_line(n) for n in named) if c))
-    group = matched[0].path[0] if matched else draft.group
+    group = draft.group or (top_section(matched[0], sections) if matched else None)
     return PlannedIssue(
         key=key,
         title=title,
@@ -317,6 +317,12 @@ def _build_issue(
         covers=covers,
         group=neutralize(group) if group else None,
     )
+
+
+def top_section(section: Section, sections: Sequence[Section]) -> str:
+    """The top-level section ``section`` is in, below a title heading that holds them all."""
+    titled = len(section.path) > 1 and all(s.path[0] == section.path[0] for s in sections)
+    return section.path[1] if titled else section.path[0]
 
 
 def path_name(section: Section) -> str:
