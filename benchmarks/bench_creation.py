@@ -8,12 +8,13 @@ requests as those limits count them: REST writes and GraphQL mutations.
 
     python benchmarks/bench_creation.py              # scaled 10x: minutes become 6 s
     python benchmarks/bench_creation.py --scale 1    # real time at the default pace (slow)
-    python benchmarks/bench_creation.py --pace 60    # one write a second
+    python benchmarks/bench_creation.py --pace 30    # a slower ceiling
     python benchmarks/bench_creation.py --graphql off  # REST create-then-link
 
-With ``--scale S`` the pace (`rate-limit-per-minute`, default 30) and the emulator's limits are
-both multiplied by S, so the ratio between them, and therefore the hits, stay as at scale 1;
-"wall at default pace" projects the time a real run takes.
+With ``--scale S`` the pace (`rate-limit-per-minute`, default 60), the emulator's limits, the
+period of progress updates and the latency (0.3 s a request at scale 1) are all scaled by S,
+so the ratios between them, and therefore the hits, stay as at scale 1; "wall at this pace"
+projects the time a real run takes.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import time
 
 from common import add_repo, spawn
 
+from openproducer.handlers import create
 from openproducer.sandbox import GitHubEmulator
 
 REPO = "bench/specs"
@@ -55,7 +57,7 @@ def run_once(
     with (
         GitHubEmulator(
             graphql=graphql,
-            latency=latency,
+            latency=latency / scale,
             secondary_limit_per_minute=int(80 * scale),
             secondary_limit_per_hour=int(500 * scale),
         ) as emu,
@@ -92,11 +94,14 @@ def run_once(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument("--latency", type=float, default=0.03, help="seconds per request")
+    parser.add_argument(
+        "--latency", type=float, default=0.3, help="seconds per request at scale 1"
+    )
     parser.add_argument("--sizes", default="10,50,150")
     parser.add_argument("--pace", type=int, default=DEFAULT_PACE, help="writes/min at scale 1")
     parser.add_argument("--graphql", choices=("on", "off"), default="on")
     args = parser.parse_args()
+    create.PROGRESS_SECONDS /= args.scale  # as many progress updates as at scale 1
     print(
         f"scale {args.scale:g}x, latency {args.latency * 1000:.0f} ms/request, "
         f"pace {args.pace} writes/min at scale 1, GraphQL {args.graphql}\n"
