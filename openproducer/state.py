@@ -114,7 +114,7 @@ class RunState:
     claim: str = ""  # the job that claimed the creation (see Engine._won_claim)
     writes: int = 0  # write requests this run made, for the hourly budget
     edits: tuple[str, ...] = ()  # plan edits made on the preview, who and what, in order
-    edit_keys: tuple[str, ...] = ()  # the events those edits came from: each applies once
+    edit_keys: tuple[str, ...] = ()  # events that changed the run (edits, rollback): once each
     kind: str = "spawn"  # spawn | reconcile (a run that brings a spawn's issues in step)
     base: str = ""  # reconcile: the spawn run whose issues it reconciles
     basis: str = ""  # reconcile: the run whose applied plan it was computed against

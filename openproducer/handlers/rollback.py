@@ -18,6 +18,10 @@ from openproducer.state import CreatedIssue, RunState, parse_item_marker
 
 
 def rollback(turn: Turn) -> Outcome:
+    key = turn.event.trigger_key
+    done = [r for r in turn.thread.runs.values() if key in r.edit_keys]
+    if done:  # GitHub delivered this comment again: `last` would now name another run
+        return turn.ignore(f"This rollback was already done ({done[-1].run_id}).")
     wanted = (turn.command.argument.split() or ["last"])[0]
     if wanted == "last":
         found = _last(turn)
@@ -90,7 +94,12 @@ def _roll_back(turn: Turn, run: RunState) -> Outcome:
     numbers = tuple(sorted({*run.closed, *(c.number for c in closed + already)}))
     rebuilt_note = run.notes[0] if not run.comment_id and run.notes else ""
     run = replace(
-        run, status="rolled_back", closed=numbers, seq=run.seq + 1, updated_at=turn.now_iso()
+        run,
+        status="rolled_back",
+        closed=numbers,
+        seq=run.seq + 1,
+        updated_at=turn.now_iso(),
+        edit_keys=(*run.edit_keys, turn.event.trigger_key),
     )
     text = render_reply(
         f"↩️ Rolled back run `{run.run_id}`",

@@ -515,7 +515,12 @@ def roll_back(turn: Turn, run: RunState) -> Outcome:
             undo.revert(change)
     closed = tuple(c.number for c in run.changes if c.op == "create" and c.number in undo.closed)
     run = replace(
-        run, status="rolled_back", closed=closed, seq=run.seq + 1, updated_at=turn.now_iso()
+        run,
+        status="rolled_back",
+        closed=closed,
+        seq=run.seq + 1,
+        updated_at=turn.now_iso(),
+        edit_keys=(*run.edit_keys, turn.event.trigger_key),  # a re-delivery finds it done
     )
     text = render_reply(f"↩️ Rolled back run `{run.run_id}`", *undo.report())
     turn.reply(text, hidden=[run_block(turn, run)])
