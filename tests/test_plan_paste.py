@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from openproducer.planning.offline import build_offline_plan
 from openproducer.planning.paste import drop_chrome, drop_trigger, fence_diagrams
 from openproducer.spec import parse_sections, parse_spec
@@ -86,3 +88,21 @@ def test_diagrams_are_fenced_and_prose_is_not() -> None:
 def test_chrome_keeps_prose_and_wrapper_tags() -> None:
     text = "<constraints>\nNo new frameworks.\n</constraints>\n\nA paragraph of real text."
     assert drop_chrome(text) == text
+
+
+@pytest.mark.parametrize(
+    "diagram",
+    [
+        "flowchart LR\n    Upload --> Scan\n    Scan --> Store",
+        "sequenceDiagram\n    Client->>Intake: PUT /files\n    Intake-->>Client: 201",
+        "@startuml\nClient -> Intake : upload\nIntake -> Bucket : store\n@enduml",
+    ],
+)
+def test_diagram_source_in_a_pasted_outline_is_never_a_title(diagram: str) -> None:
+    page = (
+        "Skip to content\n\n1. Intake\n\nThe intake service checks each upload's checksum.\n\n"
+        f"{diagram}\n\n2. Storage\n\nUploads are kept for 30 days, then moved to cold storage.\n"
+    )
+    plan = build_offline_plan(parse_spec(page))
+    assert [i.title for i in plan.issues] == ["Intake", "Storage"]
+    assert "```text\n" + diagram.split("\n")[0] in plan.issues[0].body
