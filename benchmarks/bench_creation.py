@@ -94,9 +94,7 @@ def run_once(
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=float, default=10.0)
-    parser.add_argument(
-        "--latency", type=float, default=0.3, help="seconds per request at scale 1"
-    )
+    parser.add_argument("--latency", type=float, default=0.3, help="seconds per request at scale 1")
     parser.add_argument("--sizes", default="10,50,150")
     parser.add_argument("--pace", type=int, default=DEFAULT_PACE, help="writes/min at scale 1")
     parser.add_argument("--graphql", choices=("on", "off"), default="on")
