@@ -6,7 +6,8 @@ the issue). A new plan is matched against them by stable keys: the spec section 
 from and its normalised title, then, within a section, by similarity, so a reworded bullet is a
 change and not a delete plus a create. Each match becomes one `Change` (or none when the item is
 the same); what the bot wrote being different from the issue now means a person edited it, and
-then the bot only proposes a comment.
+then the bot only proposes a comment. A matched item whose dependencies now name other issues
+gets a `relink` change too: its "blocked by" links follow the plan, whatever its text.
 """
 
 from __future__ import annotations
@@ -169,6 +170,8 @@ def plan_changes(
     matches = match_plans(old, new)
     old_items = {item.key: item for item in old}
     changes: list[Change] = []
+    relinks: list[Change] = []
+    links = Links(matches=matches, tracked=tracked, now=now, new_titles=_titles(new))
     carried: list[Tracked] = []
     unchanged = 0
     missing: list[int] = []
@@ -181,11 +184,17 @@ def plan_changes(
             continue
         carried.append(_rekeyed(known, item.key))
         before = old_items[old_key]
-        if known is None or not known.number or content_hash(before) == content_hash(item):
+        same = content_hash(before) == content_hash(item)
+        relink = links.relink(before, item, known)
+        if known is None or not known.number or (same and relink is None):
             unchanged += 1
             continue
         if known.number not in now:
             missing.append(known.number)
+            continue
+        if relink is not None:
+            relinks.append(relink)
+        if same:
             continue
         op = "comment" if person_edited(now[known.number], known) else "update"
         changes.append(
@@ -201,12 +210,72 @@ def plan_changes(
         )
     closing, closed = _removed(old, set(matches.values()), tracked, now)
     return Reconciliation(
-        changes=(*changes, *closing),
+        changes=(*changes, *relinks, *closing),
         tracked=tuple(carried),
         unchanged=unchanged,
         already_closed=closed,
         missing=tuple(missing),
     )
+
+
+def _titles(items: Iterable[PlannedIssue]) -> dict[str, str]:
+    return {item.key: item.title for item in items}
+
+
+@dataclass(frozen=True)
+class Links:
+    """The "blocked by" links of matched items: as the old plan made them, as the new wants.
+
+    A dependency is an issue: the old plan's by its tracked id, the new plan's through the
+    match to the old item (or, for an item still to be created, by its key).
+    """
+
+    matches: Mapping[str, str]  # new key -> old key
+    tracked: Mapping[str, Tracked]  # by old key
+    now: Mapping[int, IssueNow]
+    new_titles: Mapping[str, str]  # by new key
+
+    def relink(
+        self, before: PlannedIssue, item: PlannedIssue, known: Tracked | None
+    ) -> Change | None:
+        """The change that gives ``known`` the links ``item`` asks for, None when it has them."""
+        if known is None or not known.number:
+            return None
+        had = self.issues(before.depends_on)
+        wants = [w for w in map(self.wanted, dict.fromkeys(item.depends_on)) if w]
+        ids = {w for w in wants if isinstance(w, int)}
+        if ids == {t.id for t in had} and len(ids) == len(wants):
+            return None
+        shown = [f"#{t.number}" for t in had]
+        wanted = [f"#{self._number(w)}" if isinstance(w, int) else w for w in wants]
+        diff = [f"-Blocked by {', '.join(shown)}"] if shown else []
+        diff += [f"+Blocked by {', '.join(wanted)}"] if wanted else []
+        return Change(
+            "relink",
+            item.key,
+            number=known.number,
+            id=known.id,
+            title=item.title,
+            diff="\n".join(diff),
+            blockers=tuple(t.id for t in had),
+        )
+
+    def issues(self, old_keys: Iterable[str]) -> list[Tracked]:
+        """The tracked issues of old keys that GitHub still has, each once."""
+        found = [self.tracked.get(key) for key in dict.fromkeys(old_keys)]
+        return [t for t in found if t and t.id and t.number in self.now]
+
+    def wanted(self, new_key: str) -> int | str:
+        """A new dependency's issue id, or the title of the item that will be created (0 for
+        an issue GitHub no longer has, or none: no link to make)."""
+        old_key = self.matches.get(new_key)
+        if old_key is None:
+            return f"“{self.new_titles.get(new_key, new_key)}” (new)"
+        found = self.issues([old_key])
+        return found[0].id if found else 0
+
+    def _number(self, issue_id: int) -> int:
+        return next((t.number for t in self.tracked.values() if t.id == issue_id), 0)
 
 
 def _rekeyed(known: Tracked | None, key: str) -> Tracked:

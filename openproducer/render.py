@@ -344,12 +344,14 @@ CHANGE_LABELS = {
     "create": "➕ create",
     "update": "✏️ update",
     "comment": "💬 comment",
+    "relink": "🔗 relink",
     "close": "✖️ close",
 }
 CHANGE_WORDS = {
     "create": "created",
     "update": "updated",
     "comment": "commented on",
+    "relink": "relinked",
     "close": "closed",
 }
 
@@ -375,6 +377,8 @@ def render_changes_table(run: RunState) -> str:
             title += f" (was: {cell(change.was, 60)})"
         if change.op == "comment":
             title += " — edited by a person, so not overwritten"
+        if change.op == "relink":
+            title += " — its “blocked by” links"
         label = CHANGE_LABELS[change.op] + (" ✓" if change.done else "")
         rows.append(f"| {label} | {issue} | {title} |")
     if len(run.changes) > MAX_TABLE_ROWS:

@@ -73,7 +73,7 @@ class Tracked:
 class Change:
     """One write a reconcile makes (or made), in the order it is applied."""
 
-    op: str  # create | update | comment | close
+    op: str  # create | update | comment | relink | close
     key: str  # the item's key in the new plan ("" for close)
     number: int = 0  # the issue (for create: once created)
     title: str = ""  # the new title (close: the issue's)
@@ -84,6 +84,11 @@ class Change:
     before_title: str = ""  # update: what the issue had before, so rollback restores it
     before_body: str = ""
     comment: int = 0  # comment: the comment posted
+    # relink: the issues (database ids) the item was blocked by under the plan before; the
+    # "blocked by" links this run added and removed (create: added), so rollback undoes them
+    blockers: tuple[int, ...] = ()
+    added: tuple[int, ...] = ()
+    removed: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -434,16 +439,20 @@ _CHANGE_FIELDS = (
     "before_title",
     "before_body",
     "comment",
+    "blockers",
+    "added",
+    "removed",
 )
 
 
 def _change_to_json(change: Change) -> dict[str, Any]:
     default = Change("", "")
-    return {
+    data = {
         name: getattr(change, name)
         for name in _CHANGE_FIELDS
         if name in ("op", "key") or getattr(change, name) != getattr(default, name)
     }
+    return {name: list(v) if isinstance(v, tuple) else v for name, v in data.items()}
 
 
 def _change_from_json(item: dict[str, Any]) -> Change:
@@ -459,6 +468,9 @@ def _change_from_json(item: dict[str, Any]) -> Change:
         before_title=str(item.get("before_title", "")),
         before_body=str(item.get("before_body", "")),
         comment=int(item.get("comment", 0)),
+        blockers=tuple(int(i) for i in item.get("blockers", ())),
+        added=tuple(int(i) for i in item.get("added", ())),
+        removed=tuple(int(i) for i in item.get("removed", ())),
     )
 
 

@@ -4,6 +4,7 @@ conversations through the Action against the local GitHub."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -138,6 +139,32 @@ def test_changes_are_classified_and_unchanged_items_only_counted() -> None:
     assert found.tracked[0].number == 11 and found.tracked[3].number == 0
 
 
+def test_changed_dependencies_are_a_relink_of_the_issue_whatever_its_text() -> None:
+    old = (OLD[0], replace(OLD[1], depends_on=("1",)), replace(OLD[2], depends_on=("2",)))
+    tracked = {i.key: _tracked(i, 10 + int(i.key)) for i in old}
+    now = {10 + int(i.key): _now(i, 10 + int(i.key)) for i in old}
+    export = _item("9", "Export", "Export", "Export every bookmark as CSV.")
+    new = (
+        OLD[0],
+        OLD[1],  # no longer waits for accounts
+        replace(replace_task(OLD[2], "Edit title, tags and a note."), depends_on=("1", "9")),
+        export,
+    )
+    found = plan_changes(old=old, tracked=tracked, new=new, now=now)
+    ops = [(c.op, c.key, c.number, c.blockers) for c in found.changes]
+    assert ops == [
+        ("update", "3", 13, ()),
+        ("create", "9", 0, ()),
+        ("relink", "2", 12, (110,)),  # relinks come after the creates they may need
+        ("relink", "3", 13, (120,)),
+    ]
+    assert found.changes[2].diff == "-Blocked by #11"
+    assert found.changes[3].diff == "-Blocked by #12\n+Blocked by #11, “Export” (new)"
+    assert found.unchanged == 1
+    same = plan_changes(old=old, tracked=tracked, new=old, now=now)
+    assert same.empty and same.unchanged == 3
+
+
 def replace_task(item: PlannedIssue, task: str) -> PlannedIssue:
     return _item(item.key, item.title, item.covers[0], task)
 
@@ -174,7 +201,10 @@ def test_a_reconcile_run_round_trips_and_old_run_blocks_still_read() -> None:
         kind="reconcile",
         base="run_20261202_090000_abcd",
         basis="run_20261202_090000_abcd",
-        changes=(Change("update", "2", 7, "New", "Old", "-a\n+b", True, 70, "Old", "body"),),
+        changes=(
+            Change("update", "2", 7, "New", "Old", "-a\n+b", True, 70, "Old", "body"),
+            Change("relink", "2", 7, "New", done=True, id=70, blockers=(50,), added=(60, 61)),
+        ),
         tracked=(Tracked("2", 7, 70, "New", "f" * 16, 1, "run_20261202_090000_abcd/2"),),
         unchanged=3,
     )

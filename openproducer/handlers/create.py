@@ -10,7 +10,7 @@ STALE_AFTER has no job left (see `decide.confirm`).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -129,8 +129,21 @@ def _stop_reason(
     turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float, links: _Links
 ) -> str | None:
     """Why the run must stop before creating ``item`` (then `confirm` resumes it), if so."""
-    confirm = turn.command_text("confirm", run.run_id)
     needed = (1 if links.graph else 2) + len(item.depends_on)
+    return stop_reason(turn, run, needed=needed, budget=budget, saved=saved)
+
+
+def stop_reason(
+    turn: Turn,
+    run: RunState,
+    *,
+    needed: int,
+    budget: Budget,
+    saved: float,
+    rest: str = "create the rest",
+) -> str | None:
+    """Why the run must stop before its next ``needed`` writes (`confirm` does ``rest``)."""
+    confirm = turn.command_text("confirm", run.run_id)
     if turn.port.writes + needed > budget.limit:
         moment = turn.clock.now()
         at = budget.resumes_at(moment, used=turn.port.writes, needed=needed)
@@ -139,7 +152,7 @@ def _stop_reason(
             f"GitHub allows about {budget.hourly} content-creating requests an hour, and I "
             f"made {budget.hourly - budget.limit + turn.port.writes} in this repository in the "
             f"last hour, so I stopped. Comment `{confirm}` after {at:%H:%M} UTC (in about "
-            f"{minutes} min) to create the rest."
+            f"{minutes} min) to {rest}."
         )
     left, reset = turn.port.rate_left()
     if left < RATE_RESERVE + needed:
@@ -147,12 +160,12 @@ def _stop_reason(
         return (
             f"This token has {left} GitHub requests left this hour, so I stopped while I "
             f"could still record the run. The limit resets at {resets}; comment `{confirm}` "
-            "after that to create the rest."
+            f"after that to {rest}."
         )
     if turn.clock.monotonic() - saved > SELF_STOP:
         return (
             f"I could not save this run's progress for {int(SELF_STOP // 60)} minutes, so I "
-            f"stopped to stay safe. Comment `{confirm}` to create the rest."
+            f"stopped to stay safe. Comment `{confirm}` to {rest}."
         )
     return None
 
@@ -161,9 +174,7 @@ def _prepare_fields(
     turn: Turn, run: RunState, plan: Sequence[PlannedIssue]
 ) -> tuple[RunState, Fields]:
     """Pace, milestone, assignees and labels: checked once before the first issue."""
-    pace = run.options.get("rate_limit_per_minute")
-    if pace and int(pace) < turn.port.writes_per_minute:
-        turn.port.set_pace(int(pace))
+    apply_pace(turn, run)
     milestone, notes = _milestone(turn, run)
     assignees = [str(a) for a in run.options.get("assignees", ())]
     valid = tuple(a for a in assignees if _assignable(turn, a))
@@ -172,6 +183,13 @@ def _prepare_fields(
         notes += (f"Not assignable in this repository, so left out: {bad}.",)
     notes += _ensure_labels(turn, plan)
     return replace(run, notes=run.notes + notes), Fields(valid, milestone)
+
+
+def apply_pace(turn: Turn, run: RunState) -> None:
+    """The run's `rate_limit_per_minute`, when it is slower than the port's pace."""
+    pace = run.options.get("rate_limit_per_minute")
+    if pace and int(pace) < turn.port.writes_per_minute:
+        turn.port.set_pace(int(pace))
 
 
 def _milestone(turn: Turn, run: RunState) -> tuple[int | None, tuple[str, ...]]:
@@ -207,17 +225,26 @@ def _ensure_labels(turn: Turn, plan: Sequence[PlannedIssue]) -> tuple[str, ...]:
 
 
 def _graph_ids(
-    turn: Turn, run: RunState, plan: Sequence[PlannedIssue], fields: Fields
+    turn: Turn,
+    run: RunState,
+    plan: Sequence[PlannedIssue],
+    fields: Fields,
+    *,
+    known: Mapping[str, int] | None = None,
 ) -> NodeIds | None:
     """The GraphQL ids for creating each issue as a sub-issue in one request, or None for
     REST's create-then-link; decided once per run, with one log line.
 
+    ``known``: the issue numbers of plan keys that exist already (default: the run's created
+    issues), for parents outside ``plan``.
     GraphQL's `createIssue` takes `parentIssueId` but no issue type, and creates no label.
     https://docs.github.com/en/graphql/reference/mutations#createissue
     """
     labels = list({label.casefold(): label for i in plan for label in i.labels}.values())
     parents = {i.parent_key for i in plan if i.parent_key}
-    numbers = [run.issue, *(c.number for c in run.created if c.key in parents)]
+    if known is None:
+        known = {c.key: c.number for c in run.created}
+    numbers = [run.issue, *(n for key, n in known.items() if key in parents and n)]
     why = "issue types are set through REST only" if run.options.get("issue_type") else ""
     try:
         ids = (

@@ -5,21 +5,38 @@ starts a *reconcile* run: a run of its own, with its own comment and state, whos
 matched by `reconcile.plan_changes` against the latest applied plan. It waits for `confirm`
 when it closes anything, when it is large or `dry_run` is on; otherwise it applies at once.
 Applying is safe to repeat: creates are found again by their marker, comments by their notice,
-updates and closes by what the issue shows, and each update is saved before the next write,
-so its rollback data is never lost.
+updates and closes by what the issue shows, links by GitHub's 422 for one that exists; each
+update and relink is saved before the next write, so its rollback data is never lost. New
+issues are created by the spawn's creation code, and every write counts against the shared
+hourly budget (`budget.Budget`).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from openproducer import GitHubError
 from openproducer.clock import iso, new_run_id
 from openproducer.commands import parse_issue_body
 from openproducer.dedup import body_hash, content_hash
-from openproducer.handlers.create import _already_linked, find_marked
+from openproducer.handlers.budget import Budget
+from openproducer.handlers.create import (
+    PROGRESS_SECONDS,
+    Fields,
+    _already_linked,
+    _create,
+    _graph_ids,
+    _link,
+    _Links,
+    _prepare_fields,
+    apply_pace,
+    checkpoint,
+    find_marked,
+    stop_reason,
+    worth_retrying,
+)
 from openproducer.handlers.runs import run_block, run_outcome, write_run
 from openproducer.handlers.spawn import _options_json, _prepare
 from openproducer.handlers.turn import Outcome, Turn, first_word, note
@@ -304,40 +321,59 @@ def _supersede(turn: Turn, pending: RunState) -> None:
 
 
 def apply(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, verb: str) -> Outcome:
-    """Make every change of ``run`` not yet made, then write what was done."""
+    """Make every change of ``run`` not yet made, then write what was done.
+
+    New issues are created as a spawn creates them (`create._create` and `create._link`):
+    as sub-issues in one GraphQL request where it can, with the run's fields, at its pace.
+    Every write counts against the shared hourly budget: a reconcile that would pass it stops
+    as partial, and `confirm` applies the rest.
+    """
     items = {item.key: item for item in plan}
+    budget = Budget.for_run(turn, run)
     step = _Step(turn, run, plan, {t.key: t for t in run.tracked})
-    if any(c.op == "create" and not c.done for c in run.changes):
-        step.marked.update(find_marked(turn, run))
+    step.prepare([items[c.key] for c in run.changes if c.op == "create" and not c.done])
+    confirm = turn.command_text("confirm", run.run_id)
     changes = list(run.changes)
+    saved = turn.clock.monotonic()
     for index, change in enumerate(changes):
         if change.done:
             continue
+        item = items.get(change.key)
+        needed = step.needed(change, item)
+        reason = stop_reason(
+            turn, step.run, needed=needed, budget=budget, saved=saved, rest="apply the rest"
+        )
+        if reason:
+            step.run = note(step.run, reason)
+            break
         try:
-            changes[index] = step.make(change, items.get(change.key))
+            changes[index] = step.make(change, item)
         except GitHubError as exc:
-            run = note(step.run, f"Could not {change.op} #{change.number or 'new'}: {exc}")
-            step.run = run
+            if exc.status in (403, 429) or worth_retrying(exc):
+                step.run = note(
+                    step.run,
+                    f"GitHub stopped accepting changes ({exc}). Comment `{confirm}` later to "
+                    "apply the rest.",
+                )
+                break
+            step.run = note(step.run, f"Could not {change.op} #{change.number or 'new'}: {exc}")
             continue
         step.run = replace(step.run, changes=tuple(changes), tracked=step.tracked_now())
-        if change.op == "update":  # its earlier text must be saved before the next write
-            step.run = _save(turn, step.run, plan)
+        # an update's earlier text, a relink's links, must be saved before the next write
+        if change.op in ("update", "relink") or turn.clock.monotonic() - saved >= PROGRESS_SECONDS:
+            step.run = checkpoint(turn, step.run, plan, budget)
+            saved = turn.clock.monotonic()
     done = all(c.done for c in changes)
     run = replace(
         step.run,
         status="completed" if done else "partial",
         finished_at=turn.now_iso(),
         created=_created(changes, items, step.tracked),
+        notes=(*step.run.notes, *sorted(step.links.notes - set(step.run.notes))),
     )
-    run = _save(turn, run, plan)
+    run = checkpoint(turn, run, plan, budget)
     turn.log(f"Run {run.run_id}: reconcile {run.status}, {sum(c.done for c in changes)} changes.")
     return run_outcome(turn, verb, run, plan)
-
-
-def _save(turn: Turn, run: RunState, plan: Sequence[PlannedIssue]) -> RunState:
-    run = replace(run, seq=run.seq + 1, updated_at=turn.now_iso())
-    write_run(turn, run, plan, preview=False, comment_id=run.comment_id or None)
-    return run
 
 
 def _created(
@@ -351,6 +387,7 @@ def _created(
             c.title,
             content_hash(items[c.key]),
             tracked[c.key].parent if c.key in tracked else 0,
+            c.added,
         )
         for c in changes
         if c.op == "create" and c.done and c.key in items
@@ -372,6 +409,32 @@ class _Step:
         self.plan = plan
         self.tracked = tracked
         self.marked: dict[str, IssueInfo] = {}
+        self.fields = Fields()
+        known = [t for t in tracked.values() if t.number]
+        self.links = _Links(
+            numbers={t.key: t.number for t in known}, ids={t.key: t.id for t in known if t.id}
+        )
+
+    def prepare(self, creating: Sequence[PlannedIssue]) -> None:
+        """The run's pace; before creating, what a spawn checks once: the issues a stopped job
+        created already (by their marker), the fields, and whether GraphQL can create them."""
+        apply_pace(self.turn, self.run)
+        if not creating:
+            return
+        self.marked = find_marked(self.turn, self.run)
+        self.run, self.fields = _prepare_fields(self.turn, self.run, creating)
+        self.links.graph = _graph_ids(
+            self.turn, self.run, creating, self.fields, known=self.links.numbers
+        )
+
+    def needed(self, change: Change, item: PlannedIssue | None) -> int:
+        """The writes ``change`` may make, at most."""
+        depends = len(item.depends_on) if item else 0
+        if change.op == "create":
+            return (1 if self.links.graph else 2) + depends
+        if change.op == "relink":
+            return len(change.blockers) + depends
+        return 1
 
     def tracked_now(self) -> tuple[Tracked, ...]:
         return tuple(self.tracked[i.key] for i in self.plan if i.key in self.tracked)
@@ -384,34 +447,36 @@ class _Step:
             return self._create(change, item)
         if change.op == "update":
             return self._update(change, item)
+        if change.op == "relink":
+            return self._relink(change, item)
         return self._comment(change, item)
 
     # each returns the change as done
 
     def _create(self, change: Change, item: PlannedIssue) -> Change:
-        port = self.turn.port
-        info = self.marked.get(item.key)
+        info, parented = self.marked.get(item.key), False
         if info is None:
-            body = self._body(item, run_id=self.run.run_id, key=item.key)
-            info = port.create_issue(
-                title=item.title, body=body.text, hidden=(body.marker,), labels=item.labels
+            index = next(i for i, p in enumerate(self.plan, start=1) if p.key == item.key)
+            info, parented = _create(
+                self.turn,
+                self.run,
+                item,
+                index=index,
+                total=len(self.plan),
+                links=self.links,
+                fields=self.fields,
             )
-        parent = self._number(item.parent_key) or self.run.issue
-        linked = parent if self._try(port.add_sub_issue, parent, info.id) else 0
-        for dep in item.depends_on:
-            blocker = self.tracked.get(dep)
-            if blocker and blocker.id:
-                self._try(port.add_blocked_by, info.number, blocker.id)
+        created = _link(self.turn, self.run, item, info, self.links, parented=parented)
         self.tracked[item.key] = Tracked(
             item.key,
             info.number,
             info.id,
             info.title,
             head_hash(info.body),
-            linked,
+            created.parent,
             f"{self.run.run_id}/{item.key}",
         )
-        return replace(change, done=True, number=info.number, id=info.id)
+        return replace(change, done=True, number=info.number, id=info.id, added=created.blocked_by)
 
     def _update(self, change: Change, item: PlannedIssue) -> Change:
         known = self.tracked[item.key]
@@ -450,6 +515,43 @@ class _Step:
             posted = [port.post_comment(change.number, text, hidden=hidden).id]
         return replace(change, done=True, comment=posted[0])
 
+    def _relink(self, change: Change, item: PlannedIssue) -> Change:
+        """Add the "blocked by" links the item now has, remove the ones it lost.
+
+        Only the links this run made or removed are recorded (one there already, or already
+        gone, is not), so rollback restores exactly the links as they were.
+        """
+        wanted = list(
+            dict.fromkeys(self.links.ids[k] for k in item.depends_on if k in self.links.ids)
+        )
+        added = [b for b in wanted if b not in change.blockers and self._block(change.number, b)]
+        removed = [
+            b for b in change.blockers if b not in wanted and self._unblock(change.number, b)
+        ]
+        return replace(change, done=True, added=tuple(added), removed=tuple(removed))
+
+    def _block(self, number: int, blocker: int) -> bool:
+        """Whether this call linked ``number`` as blocked by ``blocker`` (not: already was)."""
+        if not self.links.dependencies:
+            return False
+        try:
+            self.turn.port.add_blocked_by(number, blocker)
+        except GitHubError as exc:
+            if not _already_linked(exc):
+                self.links.fail_dependencies(exc)
+            return False
+        return True
+
+    def _unblock(self, number: int, blocker: int) -> bool:
+        """Whether this call removed the link (a 404: it was not there, or there is no API)."""
+        try:
+            self.turn.port.remove_blocked_by(number, blocker)
+        except GitHubError as exc:
+            if exc.status != 404:
+                self.links.notes.add(f"Some “blocked by” links could not be removed: {exc}")
+            return False
+        return True
+
     def _close(self, change: Change) -> Change:
         info = self.turn.port.issue(change.number)
         if info.state == "open":
@@ -472,17 +574,6 @@ class _Step:
     def _number(self, key: str | None) -> int:
         known = self.tracked.get(key or "")
         return known.number if known else 0
-
-    def _try(self, write: Callable[[int, int], None], number: int, other: int) -> bool:
-        """A link: one that exists already counts as made; a failure is logged, not fatal."""
-        try:
-            write(number, other)
-        except GitHubError as exc:
-            if _already_linked(exc):
-                return True
-            self.turn.log(f"Could not link #{number}: {exc}")
-            return False
-        return True
 
 
 # -- rolling back ----------------------------------------------------------------------------
@@ -537,6 +628,7 @@ class _Undo:
     restored: list[int] = dataclasses.field(default_factory=list)
     reopened: list[int] = dataclasses.field(default_factory=list)
     removed: list[int] = dataclasses.field(default_factory=list)
+    relinked: list[int] = dataclasses.field(default_factory=list)
     kept: list[str] = dataclasses.field(default_factory=list)
 
     def revert(self, change: Change) -> None:
@@ -548,6 +640,11 @@ class _Undo:
     def _create(self, change: Change) -> None:
         port = self.turn.port
         known = self.tracked.get(change.key)
+        try:
+            for blocker in change.added:
+                self._unblock(change.number, blocker)
+        except GitHubError as exc:  # it is closed below all the same
+            self.turn.log(f"Could not remove a “blocked by” link of #{change.number}: {exc}")
         if known and known.parent:
             try:
                 port.remove_sub_issue(known.parent, change.id)
@@ -580,6 +677,26 @@ class _Undo:
             self.turn.port.delete_comment(change.number, change.comment)
             self.removed.append(change.number)
 
+    def _relink(self, change: Change) -> None:
+        """The links as they were: remove the ones this run added, add the ones it removed."""
+        for blocker in change.added:
+            self._unblock(change.number, blocker)
+        for blocker in change.removed:
+            try:
+                self.turn.port.add_blocked_by(change.number, blocker)
+            except GitHubError as exc:
+                if not _already_linked(exc):
+                    raise
+        if change.added or change.removed:
+            self.relinked.append(change.number)
+
+    def _unblock(self, number: int, blocker: int) -> None:
+        try:
+            self.turn.port.remove_blocked_by(number, blocker)
+        except GitHubError as exc:
+            if exc.status != 404:  # a 404: the link is gone already
+                raise
+
     def _close(self, change: Change) -> None:
         if change.before_title == "open":
             self.turn.port.reopen_issue(change.number)
@@ -595,6 +712,7 @@ class _Undo:
             listed("Title and text restored", self.restored),
             listed("Reopened", self.reopened),
             listed("My comment removed from", self.removed),
+            listed("“Blocked by” links restored", self.relinked),
             ("**Left as they are**\n" + "\n".join(f"- {k}" for k in self.kept))
             if self.kept
             else "",
