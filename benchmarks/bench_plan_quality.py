@@ -352,12 +352,24 @@ def _title_names(title: str, phrase: str) -> bool:
     return any(len(s) >= LOCATE_MIN_CHARS and s in normalise(phrase) for s in shown)
 
 
+_REUSE = re.compile(r"(?i)\bthe same\s+(?P<what>[^.;:\n]{3,80}?)\s+as\b")
+
+
 def phrase_clusters(issues: Sequence[PlannedIssue], phrases: Iterable[str]) -> dict[str, list[str]]:
     """For each repeated-requirement phrase that more than one issue asks for (in its title, task
-    or acceptance criteria), those issues' keys."""
+    or acceptance criteria), those issues' keys.
+
+    An issue that only refers to the requirement ("the same 30-second polling interval as
+    statuses") and depends on an issue that asks for it is cross-referenced, not a repeat."""
     clusters = {}
     for phrase in phrases:
-        keys = [issue.key for issue in issues if phrase_in(phrase, own_text(issue))]
+        asking = {i.key for i in issues if phrase_in(phrase, _REUSE.sub(" ", own_text(i)))}
+        keys = [
+            issue.key
+            for issue in issues
+            if issue.key in asking
+            or (phrase_in(phrase, own_text(issue)) and not asking & set(issue.depends_on))
+        ]
         if len(keys) > 1:
             clusters[phrase] = keys
     return clusters
@@ -419,9 +431,12 @@ def one_line(issue: PlannedIssue) -> bool:
 
 
 def junk_title(title: str, phrases: Iterable[str]) -> bool:
-    """A title with the trigger, a listed phrase, or inline code that lost its text
-    (``kiln run <task_id>`` whose ``<task_id>`` was taken for an HTML tag)."""
+    """A title with the trigger, a listed phrase, a heading word alone ("Observability"), or
+    inline code that lost its text (``kiln run <task_id>`` whose ``<task_id>`` was taken for an
+    HTML tag)."""
     if TRIGGER.casefold() in title.casefold() or any(phrase_in(p, title) for p in phrases):
+        return True
+    if re.fullmatch(r"[^\W\d_][\w'’-]*", title.strip()):
         return True
     code = re.split(r"`+", title)[1::2] if title.count("`") >= 2 else []
     return any(not span.strip() or span != span.rstrip() for span in code)
@@ -559,7 +574,7 @@ LEGEND = (
     "the sum of `depends_on`; a spec that orders its work needs at least one. **epics**: parent "
     "issues the plan gets by default (one per top-level section, over 20 issues). "
     "**junk titles**: page chrome, diagram source, template labels, out-of-scope items, the "
-    "trigger or a lost placeholder in a title."
+    "trigger, a heading word alone or a lost placeholder in a title."
 )
 TARGET = (
     "Target (#12): non-work under 5 %, every acceptance criterion carried, no duplicate "

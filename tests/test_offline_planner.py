@@ -33,14 +33,14 @@ def read(name: str) -> str:
 
 EXPECTED_TITLES = {
     "five_sections_checklist.md": [
-        "Authentication",
+        "Authentication: Users sign in with email and password",
         "Task list",
         "Launch checklist: Write the README",
         "Set up CI on GitHub Actions",
         "Launch checklist: Add error tracking",
         "Configure nightly database backups",
-        "Notifications",
-        "Settings",
+        "Notifications: Send an e-mail when a task is assigned to someone…",
+        "A settings page where users change their name, password and notification…",
     ],
     "nested_headings.md": [
         "Backend: Webhooks",
@@ -55,7 +55,7 @@ EXPECTED_TITLES = {
         "Invite teammates by e-mail (skippable)",
         "Create a sample project with three example tasks",
         "Show a checklist widget on the dashboard until all steps are done",
-        "Analytics",
+        "Analytics: Track each onboarding step as an event so we can see where people…",
     ],
     "single_list.md": [
         "Dark mode colors are wrong on the settings page",
@@ -73,13 +73,13 @@ EXPECTED_TITLES = {
         'Add a "Copy link" button next to every comment so people can share a direct…',
     ],
     "german.md": [
-        "Anmeldung",
+        "Anmeldung mit E-Mail-Adresse und Einmal-Code",
         "Kundenportal: Formular für Adressänderungen",
         "Upload für Nachweise (PDF, JPG, höchstens 10 MB)",
         "Statusseite für offene Anträge",
     ],
     "japanese.md": [
-        "ログイン",
+        "ログイン: 社員はシングルサインオンでログインする",
         "経費精算の申請フォーム",
         "休暇申請と上長による承認",
         "申請状況の一覧画面",
@@ -95,7 +95,7 @@ EXPECTED_TITLES = {
         "Rate-limit login attempts per device",
         "Pull-to-refresh on the feed",
         "Offline mode that shows the last 50 cached posts",
-        "Release",
+        "Release: Prepare the store listing, screenshots for both platforms and the…",
     ],
     "long_lines.md": [
         "Implement an automated nightly job that permanently deletes soft-deleted…",
@@ -103,7 +103,10 @@ EXPECTED_TITLES = {
         "Document the retention policy for the legal team",
     ],
     "metadata_header.md": ["Password reset", "Account lockout"],
-    "setext_headings.md": ["Indexing", "Query syntax"],
+    "setext_headings.md": [
+        "Index titles, descriptions and comments within five seconds of a change",
+        "Query syntax",
+    ],
     "options_top.md": ["Welcome e-mail and Product tour", "Empty states", "Sample data"],
     "options_yaml.md": [
         "Migrate api to structured logging",
@@ -270,7 +273,7 @@ def test_text_before_the_first_heading_is_never_an_issue() -> None:
             "## Search\nSearch must be fast and must cover titles, descriptions and comments of "
             "every task, for every team member who can see the project.\n\n- p95 under 200 ms\n"
             "- typo tolerant",
-            ["Search"],
+            ["Search must be fast and must cover titles, descriptions and comments of every…"],
         ),
         ("## Tasks\n- [ ] Write docs\n- [ ] Ship it", ["Write docs", "Ship it"]),
         (
@@ -290,7 +293,10 @@ def test_text_before_the_first_heading_is_never_an_issue() -> None:
             ["Backend: Pick a queue", "Backend: Pick a DB", "Backend: API"],
         ),
         ("## Empty heading\n## Another one", ["Empty heading", "Another one"]),
-        ("## Background\nWe sell shoes.\n## Notes\nBe quick.", ["Background", "Notes"]),
+        (
+            "## Background\nWe sell shoes.\n## Notes\nBe quick.",
+            ["Background: We sell shoes", "Notes"],
+        ),
         ("Just one line", ["Just one line"]),
         ("- only\n- a list", ["Only", "A list"]),
         ("<!-- hidden -->\nVisible text.", ["Visible text"]),
@@ -327,7 +333,7 @@ def test_titles_are_unique_and_told_apart_by_section() -> None:
         "Web: Write docs",
         "Mobile: Write docs",
         "Mobile: Add logout",
-        "Web",
+        "More web things to do later",
     ]
     assert plan.issues[0].body.count("Add login") == 1  # an identical repeat is one issue
 
@@ -403,7 +409,7 @@ def test_template_without_components_is_added_to_every_issue() -> None:
 def test_count_merges_within_a_section_first() -> None:
     plan = plan_for("count: 3\n\n" + read("five_sections_checklist.md"))
     assert titles(plan) == [
-        "Authentication",
+        "Authentication: Users sign in with email and password",
         "Task list and Launch checklist",
         "Notifications and Settings",
     ]
@@ -439,7 +445,7 @@ def test_count_splits_paragraphs_into_sentences() -> None:
 
 def test_count_the_spec_cannot_support_is_a_note_not_filler() -> None:
     plan = plan_for("count: 20\n\n## Export\nExport tasks as CSV.\n## Import\nImport them again.")
-    assert titles(plan) == ["Export", "Import"]
+    assert titles(plan) == ["Export tasks as CSV", "Import them again"]
     assert plan.notes == ("The spec supports 2 distinct issues; asked for 20.",)
 
 
@@ -464,7 +470,7 @@ def test_criteria_sub_headings_attach_to_the_sections_they_name() -> None:
         "## Overview of modules\nThe app has modules.\n### Reports\nWeekly PDF reports."
     )
     plan = plan_for(text)
-    assert titles(plan) == ["Login", "Signup", "Reports"]
+    assert titles(plan) == ["Login: Users log in", "Signup: Users sign up", "Weekly PDF reports"]
     criteria = [i.body.split("### Acceptance criteria\n\n")[1] for i in plan.issues]
     assert criteria == [
         "- [ ] fast\n- [ ] All pages load in 1s.\n",

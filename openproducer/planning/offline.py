@@ -32,6 +32,15 @@ from openproducer.planning.roles import (
     heading_name,
     section_kind,
 )
+from openproducer.planning.stories import (
+    Candidate,
+    is_story,
+    names,
+    restated,
+    same_as,
+    states,
+    story_goal,
+)
 from openproducer.spec import (
     FENCE,
     HTML_TAGS,
@@ -842,8 +851,28 @@ def _full_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[
     title = draft.title or draft.prefix or _title_from(_text_of(draft)) or "Work from the spec"
     prefix = draft.prefix
     if prefix and _is_short(title) and prefix.casefold() not in title.casefold():
-        return shorten(f"{prefix}: {title}")
-    return shorten(title)
+        title = f"{prefix}: {title}"
+    return shorten(_with_object(title, draft))
+
+
+_STEP_LABEL = re.compile(r"(?m)^\*\*([^*\n]{1,24}?):?\*\*:?\s")  # "**Phase 2:** …"
+_LONE_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
+
+
+def _with_object(title: str, draft: _Draft) -> str:
+    """A heading word alone ("Observability") says what the issue is about, not what to do: its
+    text's first sentence says it ("Export tasks as CSV"), after the heading unless it names
+    it ("Observability: Every service exports Prometheus metrics …")."""
+    if not _LONE_WORD.match(title):
+        return title
+    steps = _unique_str(_STEP_LABEL.findall(_text_of(draft)))
+    if is_order_heading(title) and len(steps) >= 2:
+        return f"{title}: {_join(steps)} in order"
+    gist = _title_from(_text_of(draft))
+    gist = next(iter(_sentences(gist)), gist).rstrip(".,;:!?。、；：！？ ")
+    if not gist or gist.casefold() == title.casefold() or _words(gist) < 3:
+        return title
+    return gist if names(title, gist) else f"{title}: {gist}"
 
 
 def _text_of(draft: _Draft) -> str:
@@ -1095,7 +1124,14 @@ def _excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
     text = _COMMENT.sub("", text).strip()
     if len(text) <= limit:
         return text
-    flat = " ".join(b.text for b in split_blocks(text) if b.kind != "code") or text
+    # Only prose reads well flattened into one line: code, tables ("| | | --- |"), lists (a
+    # table of contents, "- Start Date: …") and field blocks ("PEP: 9437") do not.
+    prose = [
+        b.text for b in split_blocks(text) if b.kind in ("para", "quote") and not _is_fields(b)
+    ]
+    if not prose:
+        return ""
+    flat = " ".join(prose)
     flat = " ".join(flat.split())
     kept = ""
     for sentence in _sentences(flat):
@@ -1103,6 +1139,14 @@ def _excerpt(text: str, limit: int = EXCERPT_LIMIT) -> str:
             break
         kept = f"{kept} {sentence}".strip()
     return kept + " …" if kept and len(kept) < len(flat) else shorten(flat, limit)
+
+
+_FIELD_LINE = re.compile(r"^[A-Z][\w -]{0,30}:(?:\s|$)")
+
+
+def _is_fields(block: _Block) -> bool:
+    """A block of "Key: value" lines (RFC and PEP headers), not prose."""
+    return len(block.lines) > 1 and all(_FIELD_LINE.match(line) for line in block.lines)
 
 
 def _preamble(sections: Sequence[Section], text: str) -> str:
@@ -1154,7 +1198,7 @@ def _outline(text: str) -> _Outline:
     if not drafts:
         rest = prepared.text if _has_content(prepared.text) else "\n\n".join(prepared.context)
         return _Outline(tuple(_unstructured(rest)), (), (), "")
-    drafts = _place_loose_criteria(drafts, scope)
+    drafts = _fold_stories(_place_loose_criteria(drafts, scope), scope.doc)
     orders = _orders(sections, _preamble(sections, prepared.text))
     return _Outline(tuple(drafts), scope.doc, tuple(notes), intro, orders)
 
@@ -1187,6 +1231,56 @@ def _place_loose_criteria(drafts: list[_Draft], scope: _Scope) -> list[_Draft]:
         covers=covers,
     )
     return [*drafts, release]
+
+
+def _fold_stories(drafts: list[_Draft], doc: tuple[str, ...]) -> list[_Draft]:
+    """A user story that restates a feature of another section is one issue with it, in the
+    story's place, cross-referenced (``stories.py``)."""
+    stories = [i for i, d in enumerate(drafts) if d.path and is_story(_text_of(d))]
+    if not stories:
+        return drafts
+    story_sections = {drafts[i].path[len(doc) : len(doc) + 1] for i in stories}
+    features = [
+        i
+        for i, d in enumerate(drafts)
+        if d.path and i not in stories and d.path[len(doc) : len(doc) + 1] not in story_sections
+    ]
+    pairs = restated(
+        [_candidate(drafts[i]) for i in stories], [_candidate(drafts[i]) for i in features]
+    )
+    folded = list(drafts)
+    for story, feature in pairs.items():
+        folded[stories[story]] = _fold(drafts[stories[story]], drafts[features[feature]], doc)
+    gone = {features[feature] for feature in pairs.values()}
+    return [draft for i, draft in enumerate(folded) if i not in gone]
+
+
+def _candidate(draft: _Draft) -> Candidate:
+    heading = draft.title or _display(draft.path[-1])
+    return Candidate(heading, "\n".join((draft.title, _text_of(draft), *draft.criteria)))
+
+
+def _fold(story: _Draft, feature: _Draft, doc: tuple[str, ...]) -> _Draft:
+    goal = story_goal(story.title)
+    name = feature.title or _display(feature.path[-1])
+    if not names(name, goal):
+        lead = goal[:1].lower() if goal[1:2].islower() else goal[:1]
+        goal = f"{name}: {lead}{goal[1:]}"
+    where = " › ".join(_display(t) for t in story.path[len(doc) :])
+    return replace(
+        feature,
+        title=goal,
+        prefix="",
+        parts=(
+            *(("", text) for _, text in feature.parts),
+            *(("User story", text) for _, text in story.parts),
+        ),
+        context=_unique_pairs((*feature.context, ("Also in the spec", where), *story.context)),
+        criteria=_unique_str((*story.criteria, *feature.criteria)),
+        extras=_unique_pairs((*feature.extras, *story.extras)),
+        covers=_unique_str((*feature.covers, *story.covers)),
+        units=(),
+    )
 
 
 def _criterion_owner(criterion: str, drafts: Sequence[_Draft]) -> int | None:
@@ -1255,11 +1349,15 @@ def _globals(roots: Sequence[_Node], scope: _Scope) -> tuple[_Scope, list[str], 
         elif node.kind == "constraints" and text.strip():
             scope = scope.add(extras=((name, text),), covers=(_path_name(node.section.path),))
         elif text.strip():
-            leading = node.kind == "reference" and not work_seen
+            leading = node.kind == "reference" and not work_seen and not _CHECKLIST.match(name)
             background += [text] if node.kind == "context" or leading else []
             notes.append(f'"{name}" was read as context for the issues, not as work to do.')
             notes += _nested_scope_notes(node)
     return scope, notes, background
+
+
+# Read as context, but no introduction to an issue: a checklist of the document's own process.
+_CHECKLIST = re.compile(r"(?i).*\b(?:sign[- ]?off|checklist|questionnaire|table of contents)\b")
 
 
 def _not_planned(name: str, text: str) -> str:
@@ -1549,8 +1647,20 @@ def _dependencies(drafts: Sequence[_Draft], titles: Sequence[str]) -> list[tuple
     for index, draft in enumerate(drafts):
         wanted = [_norm(m["name"]) for _, text in draft.parts for m in _DEPENDS.finditer(text)]
         found = [i + 1 for i in range(index) if any(_names_match(w, names[i]) for w in wanted)]
-        result.append(tuple(found))
+        result.append(tuple(sorted({*found, *_reused(index, drafts)})))
     return result
+
+
+def _reused(index: int, drafts: Sequence[_Draft]) -> set[int]:
+    """Keys of earlier issues that state what this one reuses ("the same polling interval as
+    statuses"): the issue builds on theirs."""
+    own = "\n".join((_text_of(drafts[index]), *drafts[index].criteria))
+    return {
+        i + 1
+        for phrase in same_as(own)
+        for i in range(index)
+        if states("\n".join((_text_of(drafts[i]), *drafts[i].criteria)), phrase)
+    }
 
 
 def _names_match(wanted: str, names: set[str]) -> bool:

@@ -55,8 +55,9 @@ production-readiness questionnaires and sign-off checklists are context (in any 
 they inform issues and never become one. Non-goals and out-of-scope items are not planned.
 - Respect the author's breakdown: one issue per item of an explicit task list ("- [ ]", \
 numbered deliverables, roadmap steps); bullets describing one feature are that issue's \
-checklist; a user story is one issue with its acceptance and benefit inside. Ticked \
-"- [x]" items are done: do not plan them.
+checklist; a user story is one issue with its acceptance and benefit inside. The same \
+requirement stated in several places (a user story and the feature that delivers it) is one \
+issue that names both places. Ticked "- [x]" items are done: do not plan them.
 - Acceptance criteria travel: criteria next to a feature stay with its issue; a spec-level \
 acceptance section goes to the issues it is about, and what fits none to one release issue.
 - Titles are specific and under 80 characters; keep placeholders such as `<task_id>`; never \
