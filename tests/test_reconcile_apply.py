@@ -189,6 +189,17 @@ def test_past_the_hourly_budget_a_reconcile_stops_partial_and_confirm_applies_th
     assert again.outputs["status"] == "partial", again.log
     assert len(gh.created(number)) - 3 == made  # the hour is still full
 
+    # A newer edit would plan from the spawn again and create the same reports twice: it
+    # waits for the unfinished run, says so once, and plans nothing (no AI request).
+    asked = len(ai.requests)
+    later = gh.edit_issue(number, SPEC + REPORTS + EXPORT)
+    assert later.outputs["run-id"] == run_id and len(ai.requests) == asked, later.log
+    assert "not finished" in gh.last_reply(number) and f"confirm {run_id}" in gh.last_reply(number)
+    replies = len(gh.bot_comments(number))
+    _redeliver_edit(gh, number)
+    assert len(gh.bot_comments(number)) == replies
+    assert len(gh.created(number)) - 3 == made
+
     hour_later = clock.now() + timedelta(minutes=61)
     monkeypatch.setattr(clock, "now", lambda: hour_later)
     resumed = gh.comment(number, f"{TRIGGER} confirm", hourly_writes=hourly)
@@ -207,6 +218,11 @@ def test_past_the_hourly_budget_a_reconcile_stops_partial_and_confirm_applies_th
     _redeliver_comment(gh, number, f"{TRIGGER} confirm")
     assert {n: i["updated_at"] for n, i in _by_title(gh, number).items()} == state
     assert not any("issues" in path and "comments" not in path for _, path in _writes(gh))
+
+    ai.queue(openai_reply(_plan(ACCOUNTS, BOOKMARKS, SEARCH, *SECTIONS, ("Export", "Export", []))))
+    synced = gh.comment(number, f"{TRIGGER} sync")  # the edit it waited for
+    assert synced.outputs["status"] == "completed", synced.log
+    assert len(_by_title(gh, number)) == 8 and "Export" in _by_title(gh, number)
 
 
 # -- dependencies ----------------------------------------------------------------------------

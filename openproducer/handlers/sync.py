@@ -141,6 +141,9 @@ def reconcile(turn: Turn, base: RunState, text: str, *, key: str, asked: bool) -
         if run.status == "creating":
             return apply(turn, run, turn.thread.plan_for(run), verb="sync")
         return turn.ignore(f"This event was already handled by {run.run_id} ({run.status}).")
+    unfinished = [r for r in runs if r.status in ("partial", "creating")]
+    if unfinished:
+        return _wait_for(turn, unfinished[-1], key=key)
     basis, old_plan, tracked = baseline(turn.thread, base)
     if not asked and body_hash(text) == basis.spec_hash:
         return turn.ignore("The spec is the one the issues were last brought in step with.")
@@ -173,6 +176,22 @@ def reconcile(turn: Turn, base: RunState, text: str, *, key: str, asked: bool) -
     run = replace(run, status="creating", claim=turn.job.claim_token)
     comment_id = write_run(turn, run, plan.issues, preview=False)
     return apply(turn, replace(run, comment_id=comment_id), plan.issues, verb="sync")
+
+
+def _wait_for(turn: Turn, run: RunState, *, key: str) -> Outcome:
+    """A reconcile stopped part way (the hourly budget, a failed job) finishes first: one
+    planned now from the run before it would make its changes again. Said once per event."""
+    notice = f"wait:{run.run_id}:{body_hash(key)}"
+    text = render_reply(
+        "⏸️ The last reconcile of these issues is not finished",
+        f"Run `{run.run_id}` stopped before it made all its changes, so I did not plan the "
+        f"spec again. Comment {code(turn.command_text('confirm', run.run_id))} to apply the "
+        f"rest (or {code(turn.command_text('rollback', run.run_id))} to undo it), then "
+        f"{code(turn.command_text('sync'))} to bring the issues in step with the spec.",
+    )
+    if notice not in turn.thread.notices:
+        turn.reply(text, hidden=[f"<!-- openproducer:notice {notice} -->"])
+    return Outcome(command="sync", status="ok", run_id=run.run_id, summary=text)
 
 
 def reconcile_runs(thread: Thread, base: str) -> list[RunState]:
@@ -331,7 +350,9 @@ def apply(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, verb: str)
     items = {item.key: item for item in plan}
     budget = Budget.for_run(turn, run)
     step = _Step(turn, run, plan, {t.key: t for t in run.tracked})
-    step.prepare([items[c.key] for c in run.changes if c.op == "create" and not c.done])
+    step.prepare(
+        [items[c.key] for c in run.changes if c.op == "create" and not c.done and c.key in items]
+    )
     confirm = turn.command_text("confirm", run.run_id)
     changes = list(run.changes)
     saved = turn.clock.monotonic()

@@ -264,8 +264,9 @@ class FakeGitHub:
     def remove_blocked_by(self, number: int, blocker_id: int) -> None:
         self._call("remove_blocked_by", write=True)
         linked = self.blockers.get(number, [])
-        if blocker_id in linked:
-            linked.remove(blocker_id)
+        if blocker_id not in linked:  # as GitHub answers for a link that is not there
+            raise GitHubError("404: Not Found", status=404)
+        linked.remove(blocker_id)
 
     def label_names(self) -> set[str]:
         self._call("label_names")
