@@ -150,3 +150,54 @@ def test_the_introduction_quoted_in_every_issue_is_prose_not_a_table_or_contents
     body = plan_for(text).issues[0].body
     assert "> Teams find out who is available by asking in chat." in body
     assert "| --- |" not in body and "](#summary)" not in body
+
+
+def test_items_that_finish_the_sentence_before_them_are_one_feature() -> None:
+    text = (
+        "## Уведомления\nПриложение присылает push-уведомления:\n\n"
+        "- за два часа до занятия, на которое записан участник;\n"
+        "- когда участник записан из листа ожидания;\n"
+        "- когда занятие отменено клубом.\n\n"
+        "## Reminders\nThe app sends an e-mail:\n\n- the day before a booking;\n- an hour before.\n"
+    )
+    plan = plan_for(text)
+    assert len(plan.issues) == 2
+    assert "- когда занятие отменено клубом." in plan.issues[0].body
+    assert "- an hour before." in plan.issues[1].body
+
+
+def test_rules_about_named_fields_are_the_checklist_of_one_issue() -> None:
+    text = (
+        "## The LogBudget API\nA namespaced object with two fields and a status.\n\n"
+        "- `perNodeBytes` must be at least 10 MiB, so that a typo does not delete every log.\n"
+        "- `lowWaterPercent` must be between 10 and 95.\n"
+        "- `metadata.name` must be `default`; any other name is rejected.\n"
+    )
+    assert [i.title for i in plan_for(text).issues] == ["The LogBudget API"]
+
+
+def test_endpoints_stay_one_issue_each() -> None:
+    text = (
+        "## Billing API\nThe API the pricing page uses.\n\n"
+        "- `GET /plans` lists the public plans with prices.\n"
+        "- `POST /subscriptions` starts a subscription.\n"
+        "- `DELETE /subscriptions/{id}` cancels at the end of the period.\n"
+    )
+    assert len(plan_for(text).issues) == 3
+
+
+def test_sentences_in_another_language_describe_a_feature_and_infinitives_are_tasks() -> None:
+    rules = (
+        "## Вход\nВход выполняется по номеру телефона и коду из SMS.\n\n"
+        "- Код состоит из шести цифр и действует пять минут.\n"
+        "- После входа сессия живёт тридцать дней и продлевается при использовании.\n"
+        "- Записаться можно не раньше чем за семь дней до начала занятия.\n"
+    )
+    tasks = (
+        "## Вход\nЧто нужно сделать.\n\n"
+        "- Добавить вход по номеру телефона и коду из SMS.\n"
+        "- Настроить отправку SMS через шлюз оператора связи.\n"
+        "- Ограничить число запросов кода пятью в час.\n"
+    )
+    assert len(plan_for(rules).issues) == 1
+    assert len(plan_for(tasks).issues) == 3

@@ -286,6 +286,19 @@ _VERB_SIGNAL = re.compile(
     r"^\S+(?:\s+\S+)?\s+(?:is|are|was|were|has|have|can|cannot|must|should|will|may|"
     r"[a-z]+[^s\W]s)\b"
 )
+
+
+def _is_other_sentence(text: str) -> bool:
+    """In a language other than English, a whole sentence ("Код состоит из шести цифр.") is a
+    description; a task opens with an infinitive ("Добавить вход по коду")."""
+    first = text.split(maxsplit=1)[0].casefold()
+    sentence = _words(text) >= _SENTENCE_WORDS and text.rstrip().endswith((".", "。", ";"))
+    return sentence and (not _INFINITIVE.search(first) or bool(_MODAL.search(text)))
+
+
+_INFINITIVE = re.compile(r"(?:ть|ться|ти|чь|en|er|ir|ar)$")  # Russian, German, French, Spanish
+_MODAL = re.compile(r"(?i)\b(?:можно|нельзя|kann|können|darf|peut|puede)\b")  # "one can …"
+_CODE_RULE = re.compile(r"^`[^`]+`\s+(?:must|should|is|are|may|can|cannot|will|shall)\b")
 _DESCRIPTIVE_SHARE = 2 / 3
 _SENTENCE_WORDS = 4
 
@@ -293,17 +306,31 @@ _SENTENCE_WORDS = 4
 def _describes(items: Sequence[_Item]) -> bool:
     """Items that describe one feature ("The card shows …", "Polling pauses when …") are its
     checklist, not steps to build one by one (those read as commands: "Add the card")."""
-    described = sum(_is_description(clean_title(item.head)) for item in items)
+    if _continues_sentence(items):
+        return True
+    described = sum(_is_description(item.head.strip()) for item in items)
     return described >= len(items) * _DESCRIPTIVE_SHARE
+
+
+def _continues_sentence(items: Sequence[_Item]) -> bool:
+    """Lower-case items closed by ";" finish the sentence before them ("The app sends push
+    notifications: - two hours before a class; - when a class is cancelled."): one thing's
+    parts, in any language."""
+    heads = [item.head.strip() for item in items]
+    return all(h[:1].islower() for h in heads) and all(h.endswith((";", ",")) for h in heads[:-1])
 
 
 def _is_description(text: str) -> bool:
     """A sentence about the thing: opens with an article or the like, or has a verb of its
     own in its first words ("Polling pauses", "Empty groups are collapsed")."""
     if text.startswith("`"):
-        return False  # a list of named things (endpoints, commands, flags) is a breakdown
+        # A list of named things (endpoints, commands, flags) is a breakdown, unless it states
+        # rules about them ("`perNodeBytes` must be at least 10 MiB").
+        return bool(_CODE_RULE.match(text))
     if _DESCRIPTIVE.match(text):
         return True
+    if text[:1].isalpha() and not text[:1].isascii():
+        return _is_other_sentence(text)
     sentence = _words(text) >= _SENTENCE_WORDS and bool(_VERB_SIGNAL.match(text))
     return sentence and not _COMMAND.match(text)
 

@@ -64,7 +64,8 @@ ROLE_WORDS = {
     "constraints": (
         r"constraints|guidelines|conventions|rules|non[- ]functional requirements|"
         r"rahmenbedingungen|einschränkungen|制約|制約事項|前提条件|contraintes|restricciones|"
-        r"ограничения|约束"
+        r"ограничения|约束|nicht[- ]?funktionale anforderungen|exigences non fonctionnelles|"
+        r"requisitos no funcionales|нефункциональные требования|非機能要件|非功能需求"
     ),
     "notes": (
         r"notes?|questions|links|resources|assumptions|faq|see also|further reading|related|"
