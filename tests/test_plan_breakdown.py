@@ -201,3 +201,25 @@ def test_sentences_in_another_language_describe_a_feature_and_infinitives_are_ta
     )
     assert len(plan_for(rules).issues) == 1
     assert len(plan_for(tasks).issues) == 3
+
+
+def test_a_heading_that_names_one_thing_keeps_its_items_as_its_checklist() -> None:
+    text = (
+        "### `kiln run`\n`kiln run <task_id>` loads the workspace and runs the targets.\n\n"
+        "- `kiln run` with no argument lists the available tasks.\n"
+        "- `--jobs N` limits parallelism.\n- `--dry-run` prints the tasks that would run.\n"
+    )
+    (issue,) = plan_for(text).issues
+    assert issue.title == "`kiln run <task_id>` loads the workspace and runs the targets"
+    assert "- `--dry-run` prints the tasks that would run." in issue.body
+
+
+def test_signatures_and_long_sentences_describe_the_api_of_their_section() -> None:
+    text = (
+        "## Remaining time\nWhat a deadline can tell.\n\n"
+        "- `pub fn remaining(self) -> Duration`: the time until the deadline, or zero.\n"
+        "- `pub fn has_passed(self) -> bool`: true when `remaining()` would be zero.\n"
+        "- Arithmetic saturates at the far end instead of panicking, so adding a long duration "
+        "to a deadline is always safe.\n"
+    )
+    assert [i.title for i in plan_for(text).issues] == ["Remaining time"]

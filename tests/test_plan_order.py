@@ -83,3 +83,43 @@ def test_foundations_move_just_ahead_of_what_needs_them() -> None:
     assert foundations_first(4, {(2, 0)}) == [2, 0, 1, 3]
     assert foundations_first(3, {(0, 1), (1, 0)}) == [1, 0, 2]
     assert foundations_first(3, set()) == [0, 1, 2]
+
+
+ROADMAP = (
+    "## Roadmap\n"
+    "**MVP:** 1) the data model, 2) the executor, 3) the run command.\n\n"
+    "**Phase 2:** local caching of outputs, then watch mode.\n\n"
+    "**Phase 3:** a remote cache shared with CI, and a graph command for the task graph.\n\n"
+    "## Data model\nTables for tasks.\n## Executor\nRuns tasks.\n## Run command\nThe CLI.\n"
+    "## Local cache\nOutputs are kept per fingerprint.\n## Watch mode\nRe-runs on change.\n"
+    "## Remote cache\nShared between machines.\n## Graph command\nDraws the task graph.\n"
+)
+
+
+def test_each_phase_of_a_roadmap_follows_the_one_before() -> None:
+    plan = build_offline_plan(parse_spec(ROADMAP))
+    keys = {issue.title.split(":")[0]: issue.key for issue in plan.issues}
+    deps = {issue.title.split(":")[0]: issue.depends_on for issue in plan.issues}
+    assert deps["Local cache"] == (keys["Run command"],)  # Phase 2 after the MVP
+    assert deps["Watch mode"] == (keys["Local cache"],)
+    assert deps["Remote cache"] == deps["Graph command"] == (keys["Watch mode"],)
+
+
+def test_has_to_settle_before_orders_the_work() -> None:
+    text = (
+        "## Local cache\nOutputs per fingerprint.\n## Data model\nTables for tasks.\n"
+        "## Order of work\nThe cache is keyed by the fingerprint, so the data model has to "
+        "settle before caching starts.\n"
+    )
+    plan = build_offline_plan(parse_spec(text))
+    assert [i.title.split(":")[0] for i in plan.issues][:2] == ["Data model", "Local cache"]
+    assert plan.issues[1].depends_on == ("1",)
+
+
+def test_then_in_a_features_own_description_is_its_behaviour_not_an_order() -> None:
+    text = (
+        "## Watch mode\n`kiln watch` runs the target, then watches the inputs of every task.\n"
+        "## Exit codes\nThe exit code is 0 when every target succeeded.\n"
+        "## Task inputs\nEach task lists the inputs it reads.\n"
+    )
+    assert edges(build_offline_plan(parse_spec(text))) == {}

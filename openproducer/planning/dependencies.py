@@ -21,6 +21,13 @@ _CONDITION = re.compile(r"^\s*(?:if|when|whenever|once|unless|while)\b", re.IGNO
 _FIRST = re.compile(r"\bfirst\b", re.IGNORECASE)
 _STEP_NUMBER = re.compile(r"(?:^|(?<=[\s(:,;]))\(?(?P<n>\d{1,2})\)\s+")
 _SENTENCE_END = re.compile(r"[.!?](?:\s|$)")
+_LABEL = re.compile(r"^\s*(?:\*\*|__)(?P<label>[^*_\n]{1,30}?):?(?:\*\*|__):?\s*")
+_BEFORE = re.compile(
+    r"(?P<a>[^.;!?]{3,120}?)\s+(?:has to|have to|must|needs to|need to)\s+(?:\w+\s+){0,2}?"
+    r"before\s+(?P<b>[^.;!?,]{3,80})",
+    re.IGNORECASE,
+)
+_LEAD = re.compile(r"^(?:(?:so|and|then|likewise|thus|hence|therefore)\s+)+", re.IGNORECASE)
 _ORDER_HEADING = re.compile(
     r"\b(?:roadmap|phases?|milestones?|rollout|roll-out|stages?|mvp|timeline|"
     r"(?:implementation|delivery|rollout|release) plan|order of (?:work|delivery))\b",
@@ -91,11 +98,37 @@ STOPWORDS = frozenset(
 _MIN_STEM = 4
 
 
-def ordered_steps(text: str) -> list[str]:
-    """The steps of one paragraph or list item, in order; empty when it orders nothing."""
-    flat = " ".join(text.split())
+def ordered_steps(text: str, *, loose: bool = True) -> list[str]:
+    """The steps of one paragraph or list item, in order; empty when it orders nothing.
+
+    Not ``loose`` (the text describes a feature), "a, then b" is the feature's behaviour ("runs
+    the target, then watches its inputs"): only "first a, then b" orders work there."""
+    flat = _LABEL.sub("", " ".join(text.split()))
     numbered = _numbered_steps(flat)
-    return numbered if len(numbered) >= 2 else _then_steps(flat)
+    if len(numbered) >= 2:
+        return numbered
+    return _then_steps(flat, loose=loose)
+
+
+def label_of(text: str) -> str | None:
+    """The bold label a paragraph opens with ("**Phase 2:** …" → "Phase 2"), or None."""
+    match = _LABEL.match(text.strip())
+    return match["label"] if match else None
+
+
+def unlabelled(text: str) -> str:
+    return _LABEL.sub("", " ".join(text.split()))
+
+
+def before_steps(text: str) -> list[str]:
+    """ "… so the data model has to settle before caching starts" → [the data model, caching
+    starts]; empty when the text says no such thing."""
+    match = _BEFORE.search(" ".join(text.split()))
+    if not match:
+        return []
+    first = re.split(r"[,;:]\s+", match["a"])[-1]
+    first = _LEAD.sub("", first).strip()
+    return [first, match["b"].strip()] if first else []
 
 
 def _numbered_steps(flat: str) -> list[str]:
@@ -107,7 +140,7 @@ def _numbered_steps(flat: str) -> list[str]:
     return [_first_sentence(flat[m.end() : end]) for m, end in zip(marks, ends, strict=True)]
 
 
-def _then_steps(flat: str) -> list[str]:
+def _then_steps(flat: str, *, loose: bool = True) -> list[str]:
     """ "First a, then b, and only then c" (or "a, then b")."""
     parts = _THEN.split(flat)
     if len(parts) < 2:
@@ -116,6 +149,8 @@ def _then_steps(flat: str) -> list[str]:
     if _CONDITION.match(re.split(r"[.!?:]\s+", head)[-1]):
         return []  # "if …, then …" is a rule, not an order of work
     firsts = list(_FIRST.finditer(head))
+    if not firsts and not loose:
+        return []
     head = head[firsts[-1].end() :] if firsts else re.split(r"[.!?:]\s+", head)[-1]
     return [head.strip(" ,;"), *(_first_sentence(part) for part in parts[1:])]
 

@@ -8,6 +8,7 @@ never become one; "Acceptance criteria" sections attach to the issues they are a
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -15,12 +16,15 @@ from dataclasses import dataclass, replace
 from openproducer import PlanError
 from openproducer.model import Options, Plan, PlannedIssue, Section, Spec
 from openproducer.planning.dependencies import (
+    before_steps,
     foundations_first,
     is_order_heading,
+    label_of,
     order_edges,
     order_pairs,
     ordered_steps,
     overlap,
+    unlabelled,
     words,
 )
 from openproducer.planning.paste import drop_chrome, drop_trigger, fence_diagrams
@@ -298,8 +302,10 @@ def _is_other_sentence(text: str) -> bool:
 
 _INFINITIVE = re.compile(r"(?:ть|ться|ти|чь|en|er|ir|ar)$")  # Russian, German, French, Spanish
 _MODAL = re.compile(r"(?i)\b(?:можно|нельзя|kann|können|darf|peut|puede)\b")  # "one can …"
+_SIGNATURE = re.compile(r"^`[^`]*\([^`]*\)[^`]*`")  # "`pub fn remaining(self) -> Duration`"
 _CODE_RULE = re.compile(r"^`[^`]+`\s+(?:must|should|is|are|may|can|cannot|will|shall)\b")
 _DESCRIPTIVE_SHARE = 2 / 3
+_LONG_SENTENCE_WORDS = 10  # a whole sentence this long that gives no command describes
 _SENTENCE_WORDS = 4
 
 
@@ -326,13 +332,15 @@ def _is_description(text: str) -> bool:
     if text.startswith("`"):
         # A list of named things (endpoints, commands, flags) is a breakdown, unless it states
         # rules about them ("`perNodeBytes` must be at least 10 MiB").
-        return bool(_CODE_RULE.match(text))
+        return bool(_CODE_RULE.match(text) or _SIGNATURE.match(text))
     if _DESCRIPTIVE.match(text):
         return True
     if text[:1].isalpha() and not text[:1].isascii():
         return _is_other_sentence(text)
-    sentence = _words(text) >= _SENTENCE_WORDS and bool(_VERB_SIGNAL.match(text))
-    return sentence and not _COMMAND.match(text)
+    if _COMMAND.match(text):
+        return False
+    long_sentence = _words(text) >= _LONG_SENTENCE_WORDS and text.rstrip().endswith(".")
+    return long_sentence or (_words(text) >= _SENTENCE_WORDS and bool(_VERB_SIGNAL.match(text)))
 
 
 _OWN_WORK_WORDS = 100  # a parent section this long specifies work of its own
@@ -354,7 +362,19 @@ def _breaks_down(node: _Node, content: _Content) -> bool:
         return False
     ticked = any(item.checked is not None for item in content.items)
     specific = not _is_generic(node.section.title)
-    return ticked or not specific or not _describes(content.items)
+    if ticked or not specific:
+        return True
+    return not (_names_one_thing(node.section.title) or _describes(content.items))
+
+
+def _names_one_thing(title: str) -> bool:
+    """A heading that is one named thing ("`kiln run`", "The `Deadline` type"): its items are
+    that thing's behaviour, not parts to build apart."""
+    return bool(
+        re.fullmatch(
+            r"(?:the\s+)?`[^`]+`(?:\s+(?:command|type|function|class|flag))?", _display(title), re.I
+        )
+    )
 
 
 def _is_intro(block: _Block) -> bool:
@@ -883,6 +903,7 @@ def _full_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[
 
 
 _STEP_LABEL = re.compile(r"(?m)^\*\*([^*\n]{1,24}?):?\*\*:?\s")  # "**Phase 2:** …"
+_CODE_ONLY = re.compile(r"^`[^`]+`$")
 _LONE_WORD = re.compile(r"^[^\W\d_][\w'’-]*$")
 
 
@@ -890,7 +911,7 @@ def _with_object(title: str, draft: _Draft) -> str:
     """A heading word alone ("Observability") says what the issue is about, not what to do: its
     text's first sentence says it ("Export tasks as CSV"), after the heading unless it names
     it ("Observability: Every service exports Prometheus metrics …")."""
-    if not _LONE_WORD.match(title):
+    if not (_LONE_WORD.match(title) or _CODE_ONLY.match(title)):
         return title
     steps = _unique_str(_STEP_LABEL.findall(_text_of(draft)))
     if is_order_heading(title) and len(steps) >= 2:
@@ -1325,19 +1346,46 @@ def _criterion_score(criterion: str, draft: _Draft) -> int:
 def _orders(sections: Sequence[Section], preamble: str) -> tuple[tuple[str, ...], ...]:
     """Every sequence of steps in the spec's prose, items and roadmap lists."""
     found: list[tuple[str, ...]] = []
-    for title, body in (("", preamble), *((s.title, s.body) for s in sections)):
-        for block in split_blocks(_COMMENT.sub("", body)):
-            found += _block_orders(block, ordered_list=is_order_heading(title))
+    for title, body, kind in (
+        ("", preamble, "context"),
+        *((s.title, s.body, section_kind(s.title)) for s in sections),
+    ):
+        order = is_order_heading(title)
+        blocks = split_blocks(_COMMENT.sub("", body))
+        for block in blocks:
+            found += _block_orders(block, ordered_list=order, loose=order or kind != "work")
+        found += _phase_orders(blocks) if order else []
     return tuple(steps for steps in found if len(steps) >= 2)
 
 
-def _block_orders(block: _Block, *, ordered_list: bool) -> list[tuple[str, ...]]:
+_PARALLEL = re.compile(r",\s+and\s+|;\s+")  # "a remote cache, and a `kiln graph` command"
+
+
+def _phase_orders(blocks: Sequence[_Block]) -> list[tuple[str, ...]]:
+    """ "**MVP:** 1) … 4) …", "**Phase 2:** …", "**Phase 3:** a, and b": each phase's first
+    step (every item of a phase that lists its work side by side) follows the last step of the
+    phase before."""
+    phases: list[tuple[list[str], list[str]]] = []  # (steps in order, what starts the phase)
+    for block in blocks:
+        if block.kind != "para" or not label_of(block.text):
+            continue
+        steps = ordered_steps(block.text)
+        parallel = _PARALLEL.split(unlabelled(block.text))
+        phases.append((steps, steps[:1]) if steps else (parallel, parallel))
+    return [
+        (before[-1], first)
+        for (before, _), (_, starts) in itertools.pairwise(phases)
+        for first in starts
+    ]
+
+
+def _block_orders(block: _Block, *, ordered_list: bool, loose: bool) -> list[tuple[str, ...]]:
     if block.kind == "para":
-        return [tuple(ordered_steps(block.text))]
+        return [tuple(ordered_steps(block.text, loose=loose)), tuple(before_steps(block.text))]
     if block.kind != "list":
         return []
     items = parse_items(block.lines)
-    found = [tuple(ordered_steps(f"{item.head} {item.detail}")) for item in items]
+    found = [tuple(ordered_steps(f"{item.head} {item.detail}", loose=loose)) for item in items]
     if ordered_list and re.match(r"^\s*\d", block.lines[0]):
         found.append(tuple(item.head for item in items))
     return found
