@@ -501,3 +501,31 @@ def test_help_and_a_spec_run_from_a_comment_are_not_synced_by_default(gh: Harnes
     assert "Nothing to sync" in gh.last_reply(number)
     gh.comment(number, f"{TRIGGER} help")
     assert "sync [run_id]" in gh.last_reply(number)
+
+
+GROUPED = "".join(
+    f"## {area}\n" + "".join(f"- [ ] {area}: task number {n} of the area\n" for n in range(1, 12))
+    for area in ("Backend", "Frontend")
+)
+
+
+def test_a_reworded_item_of_a_grouped_plan_changes_that_issue_only(gh: Harness) -> None:
+    issue, first = gh.open_issue(f"{TRIGGER}\n{GROUPED}", **{"confirmation-threshold": "50"})
+    number = issue["number"]
+    assert first.outputs["status"] == "completed", first.log
+    parents = [i for i in gh.emu.sub_issues(gh.repo, number)]
+    assert sorted(p["title"] for p in parents) == ["Backend", "Frontend"]  # grouped by default
+    before = {i["number"]: i for i in gh.created(number)}
+    gh.emu.reset_requests()
+    edited = GROUPED.replace("Frontend: task number 7 of", "Frontend: task number 7, reworded, of")
+    result = gh.edit_issue(number, f"{TRIGGER}\n{edited}")
+    assert result.outputs["status"] == "completed", result.log
+    after = {i["number"]: i for i in gh.created(number)}
+    assert set(after) == set(before)  # nothing created, nothing closed
+    changed = [n for n in after if after[n]["title"] != before[n]["title"]]
+    assert [after[n]["title"] for n in changed] == [
+        "Frontend: task number 7, reworded, of the area"
+    ]
+    assert {p for _, p in _issue_writes(gh, set(before))} == {
+        f"/repos/{gh.repo}/issues/{changed[0]}"
+    }
