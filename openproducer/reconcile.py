@@ -147,6 +147,12 @@ def shown_title(title: str) -> str:
     return neutralize(clean_title(title))
 
 
+def blocked_line(body: str) -> str:
+    """The "Blocked by #…" line the bot wrote at the end of the text, or ""."""
+    found = _BLOCKED_TRAILER.search(issue_head(body).rstrip())
+    return found.group().strip() if found else ""
+
+
 def person_edited(now: IssueNow, tracked: Tracked) -> bool:
     """Whether the issue's title or text differs from what the bot last wrote there."""
     return now.title != tracked.title or head_hash(now.body) != tracked.head

@@ -108,6 +108,18 @@ def _links(gh: Harness, number: int) -> dict[str, set[str]]:
     }
 
 
+def _blocked_lines(gh: Harness, number: int) -> dict[str, set[str]]:
+    """Each issue of the spec's title, and the titles its body's "Blocked by" line names."""
+    issues = _by_title(gh, number)
+    titles = {f"#{i['number']}": t for t, i in issues.items()}
+    found = {}
+    for title, issue in issues.items():
+        line = re.search(r"^Blocked by (.+)$", issue["body"], flags=re.M)
+        refs = line[1].split(", ") if line else []
+        found[title] = {titles[r] for r in refs}
+    return found
+
+
 # -- creating as a spawn does ----------------------------------------------------------------
 
 
@@ -261,6 +273,12 @@ def test_changed_dependencies_are_relinked_and_rollback_restores_the_links(
     summary = [c["body"] for c in gh.bot_comments(number) if f"run={run_id}" in c["body"]][-1]
     assert "1 created · 2 relinked · 1 unchanged" in summary
     assert "🔗 relink ✓" in summary and "+Blocked by #" in summary
+    assert _blocked_lines(gh, number) == {
+        ACCOUNTS[0]: set(),
+        BOOKMARKS[0]: set(),
+        "Export": {ACCOUNTS[0]},
+        SEARCH[0]: {ACCOUNTS[0], "Export"},
+    }  # the bodies' "Blocked by" lines follow the links
 
     gh.emu.reset_requests()
     assert _redeliver_edit(gh, number).outputs["status"] == "ignored"
@@ -271,6 +289,8 @@ def test_changed_dependencies_are_relinked_and_rollback_restores_the_links(
     assert "“Blocked by” links restored" in gh.last_reply(number)
     after = _links(gh, number)
     assert {t: after[t] for t in before} == before
+    lines = _blocked_lines(gh, number)
+    assert {t: lines[t] for t in before} == before
     assert after["Export"] == set()  # the issue it created is closed, and unlinked
     assert _by_title(gh, number)["Export"]["state"] == "closed"
 

@@ -45,6 +45,7 @@ from openproducer.ports import IssueInfo
 from openproducer.reconcile import (
     IssueNow,
     Reconciliation,
+    blocked_line,
     head_hash,
     person_edited,
     plan_changes,
@@ -454,7 +455,7 @@ class _Step:
         if change.op == "create":
             return (1 if self.links.graph else 2) + depends
         if change.op == "relink":
-            return len(change.blockers) + depends
+            return len(change.blockers) + depends + 1  # and its "Blocked by" line
         return 1
 
     def tracked_now(self) -> tuple[Tracked, ...]:
@@ -549,7 +550,25 @@ class _Step:
         removed = [
             b for b in change.blockers if b not in wanted and self._unblock(change.number, b)
         ]
-        return replace(change, done=True, added=tuple(added), removed=tuple(removed))
+        before = self._reword_blockers(change, item)
+        return replace(
+            change, done=True, added=tuple(added), removed=tuple(removed), before_body=before
+        )
+
+    def _reword_blockers(self, change: Change, item: PlannedIssue) -> str:
+        """The body's "Blocked by #…" line as the links now are, unless a person edited the
+        issue; returns the body it replaced ("" when it wrote nothing)."""
+        known = self.tracked[item.key]
+        info = self.turn.port.issue(change.number)
+        origin_run, _, origin_key = known.origin.partition("/")
+        body = self._body(item, run_id=origin_run or self.run.run_id, key=origin_key or item.key)
+        if blocked_line(info.body) == blocked_line(body.text):
+            return ""  # an update of this run wrote it already, or the line did not change
+        if person_edited(IssueNow(info.title, info.body, info.state), known):
+            return ""
+        edited = self.turn.port.edit_issue(change.number, body=body.text, hidden=(body.marker,))
+        self.tracked[item.key] = replace(known, head=head_hash(edited.body))
+        return info.body
 
     def _block(self, number: int, blocker: int) -> bool:
         """Whether this call linked ``number`` as blocked by ``blocker`` (not: already was)."""
@@ -676,22 +695,27 @@ class _Undo:
         self.closed.append(change.number)
 
     def _update(self, change: Change) -> None:
+        if not change.before_body:
+            self.kept.append(f"#{change.number}: its earlier text was not recorded")
+            return
+        if self._restore_body(change):
+            self.restored.append(change.number)
+
+    def _restore_body(self, change: Change) -> bool:
+        """The title and body ``change`` replaced, unless a person edited the issue since."""
         known = self.tracked.get(change.key)
         info = self.turn.port.issue(change.number)
         if known is None or person_edited(IssueNow(info.title, info.body), known):
             self.kept.append(f"#{change.number}: edited by a person since, so I left it")
-            return
-        if not change.before_body:
-            self.kept.append(f"#{change.number}: its earlier text was not recorded")
-            return
+            return False
         text, marker = _split_marker(change.before_body)
         self.turn.port.edit_issue(
             change.number,
-            title=change.before_title if change.before_title != info.title else None,
+            title=change.before_title or None if change.before_title != info.title else None,
             body=text,
             hidden=(render_item_marker(marker),) if marker else (),
         )
-        self.restored.append(change.number)
+        return True
 
     def _comment(self, change: Change) -> None:
         if change.comment:
@@ -699,7 +723,10 @@ class _Undo:
             self.removed.append(change.number)
 
     def _relink(self, change: Change) -> None:
-        """The links as they were: remove the ones this run added, add the ones it removed."""
+        """The links as they were: remove the ones this run added, add the ones it removed;
+        the body's "Blocked by" line as it was, unless a person edited it since."""
+        if change.before_body:
+            self._restore_body(change)
         for blocker in change.added:
             self._unblock(change.number, blocker)
         for blocker in change.removed:
