@@ -19,7 +19,7 @@ import json
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -483,6 +483,7 @@ class Score:
     epics: int
     junk: tuple[str, ...]
     unplaced: tuple[str, ...] = ()  # titles of issues whose section could not be told
+    halved: tuple[str, ...] = ()  # merged titles of the plan asked for half as many issues
 
     @property
     def non_work_share(self) -> float:
@@ -542,7 +543,9 @@ def score_corpus(directory: Path = SPECS, *, max_issues: int = MAX_ISSUES) -> li
     for name, spec_path, expect_path in corpus(directory):
         text = spec_path.read_text(encoding="utf-8")
         plan = plan_offline(text, max_issues=max_issues)
-        scores.append(score_plan(name, text, plan, load_expectation(expect_path)))
+        score = score_plan(name, text, plan, load_expectation(expect_path))
+        half = plan_offline(f"count: {max(2, len(plan.issues) // 2)}\n\n{text}")
+        scores.append(replace(score, halved=tuple(merged_titles(half.issues))))
     return scores
 
 
@@ -559,6 +562,7 @@ ROWS = (
     ("done planned", "0"),
     ("duplicate clusters", "0"),
     ("merged titles", "0"),
+    ("… at half the count", "0"),
     ("one-line issues", ""),
     ("dependency edges", "≥ 1 if ordered"),
     ("epics", ""),
@@ -570,7 +574,8 @@ LEGEND = (
     "acceptance criteria carried into some issue. **done planned**: ticked items planned as "
     "issues. **duplicate clusters**: a requirement asked for by several issues, or "
     "near-identical titles. **merged titles**: titles joining neighbours (“and 3 more”, “…and”, "
-    "“ + ”). **one-line issues**: a task of one short paragraph or item. **dependency edges**: "
+    "“ + ”); **… at half the count**: the same, planned with `count` at half the issues (merged to "
+    "fit). **one-line issues**: a task of one short paragraph or item. **dependency edges**: "
     "the sum of `depends_on`; a spec that orders its work needs at least one. **epics**: parent "
     "issues the plan gets by default (one per top-level section, over 20 issues). "
     "**junk titles**: page chrome, diagram source, template labels, out-of-scope items, the "
@@ -603,6 +608,7 @@ def render_cells(score: Score) -> list[str]:
         _cell(str(len(score.done_planned)), miss=bool(score.done_planned)),
         _cell(str(score.clusters), miss=score.clusters > 0),
         _cell(str(len(score.merged)), miss=bool(score.merged)),
+        _cell(str(len(score.halved)), miss=bool(score.halved)),
         str(len(score.one_line)),
         _cell(str(score.edges), miss=score.ordered and score.edges == 0),
         str(score.epics),
@@ -652,6 +658,7 @@ def _detail_lists(score: Score) -> list[tuple[str, Sequence[str]]]:
         ("repeated requirement", phrases),
         ("near-duplicate titles", titles),
         ("merged titles", score.merged),
+        ("merged titles at half the count", score.halved),
         ("junk titles", score.junk),
         ("section unknown", score.unplaced),
     ]

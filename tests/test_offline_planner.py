@@ -413,7 +413,10 @@ def test_count_merges_within_a_section_first() -> None:
         "Task list and Launch checklist",
         "Notifications and Settings",
     ]
-    assert plan.notes == ("Merged related items into 3 issues, as count asks (8 found).",)
+    assert plan.notes == (
+        "Merged related items into 3 issues, as count asks (8 found): “Task list” with "
+        "“Launch checklist”; “Notifications” with “Settings”.",
+    )
     merged = plan.issues[1].body
     assert "#### Launch checklist: Write the README" in merged
     assert "Configure nightly database backups" in merged
@@ -455,9 +458,13 @@ def test_max_issues_merges_down_with_a_note() -> None:
     )
     plan = plan_for(text, max_issues=5)
     assert len(plan.issues) == 5
-    assert plan.notes == (
-        "The spec has 12 items; related ones were merged to stay within the limit of 5 issues.",
+    (note,) = plan.notes
+    assert note.startswith(
+        "The spec has 12 items; related ones were merged to stay within the limit of 5 issues: "
+        "“Rename module number 0 to its new name” with “Rename module number 1 to its new name”"
     )
+    assert note.endswith("“Rename module number 11 to its new name”.")
+    assert note.count(" with ") == 5  # one clause per merged issue
     assert all(len(t) < 80 for t in titles(plan))
     assert sum(issue.body.count("- [ ] ") == 0 for issue in plan.issues) == 5
 

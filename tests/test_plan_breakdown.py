@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from openproducer.model import Plan
 from openproducer.planning.offline import RELEASE_TITLE, build_offline_plan
 from openproducer.spec import parse_spec
@@ -223,3 +225,28 @@ def test_signatures_and_long_sentences_describe_the_api_of_their_section() -> No
         "to a deadline is always safe.\n"
     )
     assert [i.title for i in plan_for(text).issues] == ["Remaining time"]
+
+
+def test_fitting_a_count_names_the_section_merged_whole_never_and_n_more() -> None:
+    features = "".join(f"### Feature number {n}\nBuild feature {n} of the app.\n" for n in range(8))
+    text = "count: 2\n\n## Set-up\nCreate the repository and CI.\n## Features\n" + features
+    plan = plan_for(text)
+    titles = [i.title for i in plan.issues]
+    assert titles[1].startswith("Features: Feature number 0, Feature number 1, Feature number")
+    assert not any(re.search(r"and \d+ more", t) for t in titles)
+    assert plan.notes[-1].startswith(
+        "Merged related items into 2 issues, as count asks (9 found): “Feature number 0” with "
+        "“Feature number 1”, “Feature number 2”,"
+    )
+
+
+def test_a_count_larger_than_the_spec_never_cuts_a_sections_prose_into_sentences() -> None:
+    text = (
+        "count: 6\n\n## Deadlines\nA deadline is a moment in the future. You pass it to every "
+        "step of the operation. And then each step asks how much time is left.\n\n"
+        "It never goes backwards, because it uses the monotonic clock of the process.\n"
+        "## Sockets\nRead and write deadlines for sockets.\n"
+    )
+    plan = plan_for(text)
+    assert len(plan.issues) == 2
+    assert plan.notes[-1] == "The spec supports 2 distinct issues; asked for 6."

@@ -9,6 +9,7 @@ import importlib.util
 import json
 import re
 import sys
+from dataclasses import replace
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -355,7 +356,9 @@ def test_the_table_marks_each_cell_that_misses_its_target() -> None:
         expectation=expectation,
     )
     cells = bench.render_cells(result)
-    assert cells == ["2", "1/1", "50% ❌", "100%", "0", "0", "1 ❌", "2", "0 ❌", "0", "0"]
+    assert cells == ["2", "1/1", "50% ❌", "100%", "0", "0", "1 ❌", "0", "2", "0 ❌", "0", "0"]
+    halved = bench.render_cells(replace(result, halved=("Poll and 2 more",)))
+    assert halved[7] == "1 ❌"
     assert len(cells) == len(bench.ROWS)
     unordered = bench.render_cells(bench.score_plan("tiny", SPEC, plan(), bench.Expectation()))
     assert unordered[8] == "0" and unordered[3] == "—"

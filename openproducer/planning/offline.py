@@ -807,7 +807,7 @@ def _section_draft(section: Section, content: _Content, scope: _Scope) -> _Draft
         prefix="" if specific or parent.casefold() in title.casefold() else parent,
         parts=(("", text),),
         criteria=_unique_str((*content.criteria, *base.criteria)),
-        units=_units(content),
+        units=_units(content, prose=False),
     )
 
 
@@ -815,12 +815,16 @@ def _criteria_text(content: _Content) -> str:
     return "\n".join(content.criteria)
 
 
-def _units(content: _Content) -> tuple[_Unit, ...]:
-    """How a prose section splits: by its list items, else paragraphs, else sentences."""
+def _units(content: _Content, *, prose: bool = True) -> tuple[_Unit, ...]:
+    """How a draft splits to meet a count: by its list items, else (``prose``: text without
+    headings) paragraphs, else sentences. A headed section's prose explains one thing: cut
+    into sentences it gives issues such as "And then hand it to every step"."""
     if len(content.items) >= 2:
         return tuple(
             _Unit(_title_from(i.head), render_item(i, checklist=False)) for i in content.items
         )
+    if not prose:
+        return ()
     paragraphs = [b.text for b in content.blocks if b.kind == "para" and _words(b.text) >= 5]
     if len(paragraphs) >= 2:
         return tuple(_Unit(_title_from(p), p) for p in paragraphs)
@@ -928,23 +932,41 @@ def _text_of(draft: _Draft) -> str:
 
 
 def _merged_title(draft: _Draft, *, total: dict[tuple[str, ...], int], doc: tuple[str, ...]) -> str:
-    """A merged issue is named by its section, or lists what it merges."""
+    """A merged issue is named by the section it makes up whole, or lists what it merges
+    (after the section they share), cut at the title's length: never "… and 3 more"."""
     by_path: dict[tuple[str, ...], list[str]] = {}
     for path, title in draft.members:
         by_path.setdefault(path, []).append(title)
+    common = draft.path
+    under = sum(n for path, n in total.items() if path[: len(common)] == common)
+    if len(common) > len(doc) and len(draft.members) == under:
+        name, parts = _display(common[-1]), _child_names(by_path, common)
+        return shorten(f"{name}: {', '.join(parts)}" if len(parts) >= 2 else name)
+    names = _member_names(by_path, total=total, doc=doc)
+    head = _prefix_for(common, _Scope(doc=doc), doc_fallback=len(by_path) == 1)
+    head = f"{head}: " if head and head.casefold() not in names[0].casefold() else ""
+    listed = head + _join(names)
+    return listed if len(listed) <= TITLE_LIMIT else shorten(head + ", ".join(names))
+
+
+def _member_names(
+    by_path: dict[tuple[str, ...], list[str]],
+    *,
+    total: dict[tuple[str, ...], int],
+    doc: tuple[str, ...],
+) -> list[str]:
+    """What a merged issue holds: each section it holds whole by name, else its items."""
     names: list[str] = []
     for path, items in by_path.items():
         whole = total.get(path, 0) == len(items) and len(path) > len(doc)
         names += [_display(path[-1])] if whole else items
-    head = ""
-    if len(by_path) == 1 and len(names) > 1:
-        head = _prefix_for(draft.path, _Scope(doc=doc))
-        head = f"{head}: " if head and head.casefold() not in names[0].casefold() else ""
-    listed = head + _join(names)
-    if len(listed) <= TITLE_LIMIT:
-        return listed
-    more = f" and {len(names) - 1} more"
-    return shorten(head + names[0], TITLE_LIMIT - len(more)) + more
+    return names
+
+
+def _child_names(by_path: dict[tuple[str, ...], list[str]], common: tuple[str, ...]) -> list[str]:
+    """The names of the parts below ``common`` a merged issue holds, in order."""
+    found = [_display(path[len(common)]) if len(path) > len(common) else "" for path in by_path]
+    return [name for name in dict.fromkeys(found) if name]
 
 
 def _join(titles: Sequence[str]) -> str:
@@ -1596,10 +1618,9 @@ def _fit_to(
     found = len(drafts)
     drafts = _split_up(drafts, target)
     if len(drafts) > target:
-        drafts = _merge_down(drafts, target)
-        return drafts, [
-            f"Merged related items into {target} issues, as count asks ({found} found)."
-        ]
+        merged = _merge_down(drafts, target)
+        note = f"Merged related items into {target} issues, as count asks ({found} found)"
+        return merged, [note + _merged_list(drafts, merged)]
     if len(drafts) < target:
         return drafts, [f"The spec supports {len(drafts)} distinct issues; asked for {count}."]
     return drafts, []
@@ -1610,9 +1631,36 @@ def _fit_limit(drafts: list[_Draft], max_issues: int) -> tuple[list[_Draft], lis
         return drafts, []
     note = (
         f"The spec has {len(drafts)} items; related ones were merged to stay within the limit "
-        f"of {max_issues} issues."
+        f"of {max_issues} issues"
     )
-    return _merge_down(drafts, max_issues), [note]
+    merged = _merge_down(drafts, max_issues)
+    return merged, [note + _merged_list(drafts, merged)]
+
+
+MERGES_LISTED = 5
+
+
+def _merged_list(before: Sequence[_Draft], after: Sequence[_Draft]) -> str:
+    """ ": “A” with “B”; “C” with “D” and “E”." — what was merged, the first few."""
+    total: dict[tuple[str, ...], int] = {}
+    for draft in before:
+        total[draft.path] = total.get(draft.path, 0) + 1
+    merged = []
+    for draft in after:
+        if len(draft.members) < 2:
+            continue
+        by_path: dict[tuple[str, ...], list[str]] = {}
+        for path, title in draft.members:
+            by_path.setdefault(path, []).append(title or _display(path[-1]) if path else title)
+        names = _member_names(by_path, total=total, doc=())
+        merged.append([shorten(name, 40) for name in names if name])
+    merged = [names for names in merged if len(names) > 1]
+    told = "; ".join(
+        " with ".join([f"“{names[0]}”", _join([f"“{n}”" for n in names[1:]])])
+        for names in merged[:MERGES_LISTED]
+    )
+    more = len(merged) - MERGES_LISTED
+    return (f": {told}" + (f"; and {more} more merges" if more > 0 else "") + ".") if told else "."
 
 
 def _with_template(drafts: Sequence[_Draft], template: str) -> list[_Draft]:
