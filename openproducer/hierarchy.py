@@ -7,6 +7,7 @@ https://docs.github.com/en/issues/tracking-your-work-with-issues/using-issues/ad
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -102,11 +103,39 @@ def _grouped(
     return tuple(ordered), len(heads)
 
 
+TITLE_LIMIT = 79
+
+
 def _chunk_title(chunk: _Chunk, chunks: Sequence[_Chunk]) -> str:
+    """The section's name, and what it holds: "Features: `kiln run`, Local cache, …"."""
     same = [c for c in chunks if c.name == chunk.name]
-    if len(same) == 1:
-        return chunk.name
-    return f"{chunk.name} (part {same.index(chunk) + 1})"
+    name = chunk.name if len(same) == 1 else f"{chunk.name} (part {same.index(chunk) + 1})"
+    parts = _sub_sections(chunk)
+    if len(parts) < 2:  # its issues are the section's own items: they name themselves
+        return _unnumbered(name)
+    name, parts = _unnumbered(name), [_unnumbered(part) for part in parts]
+    title = f"{name}: {', '.join(parts)}"
+    if len(title) <= TITLE_LIMIT:
+        return title
+    cut = title[: TITLE_LIMIT - 1]
+    return cut[: cut.rfind(", ")] + ", …" if ", " in cut[len(name) :] else name
+
+
+def _unnumbered(heading: str) -> str:
+    """ "2.3 Configuration Parser" → "Configuration Parser"."""
+    return re.sub(r"^(?:\d+(?:\.\d+)*[.)]?|[A-Z][.)])\s+", "", heading) or heading
+
+
+def _sub_sections(chunk: _Chunk) -> list[str]:
+    """The sections below the chunk's that its issues come from, in order ("A > B > C" of
+    group "B" → "C")."""
+    found: list[str] = []
+    for item in chunk.items:
+        for cover in item.covers[:1]:
+            path = [part.strip() for part in cover.split(" > ")]
+            if chunk.name in path and path.index(chunk.name) + 1 < len(path):
+                found.append(path[path.index(chunk.name) + 1])
+    return list(dict.fromkeys(found))
 
 
 def _group_body(chunk: _Chunk, *, parent: int, by_limit: bool) -> str:

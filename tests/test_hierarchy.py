@@ -276,3 +276,18 @@ def _assert_dependencies_first(shaped: tuple[PlannedIssue, ...]) -> None:
             issue.parent_key is None or issue.parent_key in seen
         )
         seen.add(issue.key)
+
+
+def test_a_parent_issue_names_its_section_and_the_sub_sections_it_holds() -> None:
+    def item(key: str, cover: str) -> PlannedIssue:
+        return PlannedIssue(key, f"Task {key}", "", group=cover.split(" > ")[1], covers=(cover,))
+
+    issues = [
+        *(item(f"f{n}", f"Spec > 2. Features > 2.{n} Feature number {n}") for n in range(1, 9)),
+        *(item(f"o{n}", "Spec > Operations") for n in range(1, 3)),
+    ]
+    shaped, _ = shape_plan(issues, mode="sections", room=100, parent=1)
+    assert [i.title for i in shaped if i.parent_key is None] == [
+        "Features: Feature number 1, Feature number 2, Feature number 3, …",
+        "Operations",  # its issues are the section's own items
+    ]
