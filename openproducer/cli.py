@@ -29,6 +29,7 @@ from openproducer.action import Context, handle_event, make_planner, outbound_fo
 from openproducer.config import Settings, parse_settings, read_inputs
 from openproducer.events import Event
 from openproducer.github import DEFAULT_API_URL
+from openproducer.hierarchy import MAX_SUB_ISSUES, shape_plan
 from openproducer.safety import scrub
 from openproducer.spec import parse_spec
 
@@ -388,13 +389,22 @@ def _print_plan(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             )
         )
         return EXIT_OK
-    print(f"{len(plan.issues)} issues planned by the {plan.planner} planner:\n")
-    for number, issue in enumerate(plan.issues, start=1):
+    issues, grouped = shape_plan(
+        plan.issues, mode=spec.options.group or settings.group, room=MAX_SUB_ISSUES, parent=1
+    )
+    parents = {i.parent_key for i in issues if i.parent_key}
+    shown = f", under {len(parents)} section issues" if parents else ""
+    print(f"{len(plan.issues)} issues planned by the {plan.planner} planner{shown}:\n")
+    position = {issue.key: number for number, issue in enumerate(issues, start=1)}
+    for number, issue in enumerate(issues, start=1):
         labels = f"  [{', '.join(issue.labels)}]" if issue.labels else ""
-        print(f"{number:>3}. {issue.title}{labels}")
+        after = [str(position[k]) for k in issue.depends_on if k in position]
+        blocked = f"  (after {', '.join(after)})" if after else ""
+        indent = "   " if issue.parent_key else ""
+        print(f"{number:>3}. {indent}{issue.title}{labels}{blocked}")
         if args.verbose:
             print("\n".join("       " + line for line in issue.body.splitlines()) + "\n")
-    for note in plan.notes:
+    for note in (*plan.notes, *([grouped] if grouped else [])):
         print(f"\nnote: {note}")
     for section in plan.uncovered:
         print(f"uncovered: {section}")

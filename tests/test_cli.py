@@ -441,3 +441,21 @@ def test_demo_can_stop_after_the_spawn(terminal: Terminal) -> None:
     ran = terminal("demo", "--stop-after", "spawn", GITHUB_TOKEN="")
     assert ran.code == 0, ran.err
     assert "Step 1:" in ran.out and "Step 2:" not in ran.out and "Preview:" in ran.out
+
+
+def test_plan_shows_the_section_issues_and_the_order(terminal: Terminal, tmp_path: Path) -> None:
+    spec = tmp_path / "spec.md"
+    areas = ("Backend", "Frontend")
+    spec.write_text(
+        "First the backend, then the frontend.\n\n"
+        + "".join(
+            f"## {area}\n" + "".join(f"- [ ] {area} task number {n}\n" for n in range(1, 12))
+            for area in areas
+        )
+    )
+    ran = terminal("plan", str(spec), GITHUB_TOKEN="")
+    assert ran.code == 0, ran.err
+    assert ran.out.startswith("22 issues planned by the offline planner, under 2 section issues:")
+    assert "  1. Backend\n  2.    Backend task number 1\n" in ran.out
+    assert "Frontend task number 1  (after " in ran.out
+    assert "note: Grouped by top-level section" in ran.out
