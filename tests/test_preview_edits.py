@@ -7,6 +7,7 @@ import re
 import pytest
 
 from openproducer.demo import event_payload
+from openproducer.handlers.edit import merged_title
 from tests.conftest import TRIGGER, Harness, webhook
 from tests.fakes.ai_server import serve_ai
 from tests.test_conversation import DRY
@@ -39,7 +40,8 @@ def test_drop_merge_rename_add_edit_then_confirm_creates_exactly_the_edited_plan
     gh.comment(number, f"{TRIGGER} edit 4\nThe new body, written by a person.\n- [ ] reviewed")
     preview = _preview(gh, number)
     titles = _preview_titles(preview)
-    assert titles[0] == f"{before[0]} (+1 merged)"  # the two titles joined are too long
+    assert titles[0] == merged_title(before[:2])
+    assert titles[0].endswith(f" and {before[1]}") and "(+" not in titles[0]
     assert titles[2] == "Ship the share sheet"
     assert titles[-1] == "Write the launch post" and len(titles) == 7
     assert "**Edits**" in preview and preview.count("- alice: ") == 5
@@ -115,3 +117,28 @@ def test_a_re_delivered_edit_is_not_applied_twice(gh: Harness) -> None:
     again = gh.run("issue_comment", payload)  # GitHub's "Re-run jobs"
     assert again.outputs["status"] == "ignored", again.log
     assert len(_preview_titles(_preview(gh, number))) == 7
+
+
+@pytest.mark.parametrize(
+    ("titles", "merged"),
+    [
+        (["Accounts: Sign up", "Accounts: Sessions"], "Accounts: Sign up and Sessions"),
+        (["Export as CSV", "Import", "Archive"], "Export as CSV, Import and Archive"),
+        (
+            [
+                "Accounts: Users sign up with their e-mail address and a one-time magic link",
+                "Tags on links, with autocomplete from the team's tags",
+            ],
+            "Accounts: Users sign up with their e-mail… and "
+            "Tags on links, with autocomplete from the…",
+        ),
+        (["A", "B", "C", "D", "E"], "A, B, C, D and E"),
+        (
+            [f"Rename module number {n} to its new name" for n in range(5)],
+            "Rename module number 0 to its new name (+4 merged)",
+        ),
+    ],
+)
+def test_merged_titles_join_sensibly(titles: list[str], merged: str) -> None:
+    assert merged_title(titles) == merged
+    assert len(merged) <= 100

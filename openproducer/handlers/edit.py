@@ -153,15 +153,44 @@ def _drop(plan: Plan, indexes: Sequence[int]) -> tuple[Plan, str]:
     return kept, "Dropped " + ", ".join(_label(plan, i) for i in sorted(indexes))
 
 
+MERGED_TITLE = 100
+
+
+def merged_title(titles: Sequence[str]) -> str:
+    """ "Accounts: Sign up" + "Accounts: Sessions" → "Accounts: Sign up and Sessions": the
+    shared "Section: " once, then each title, cut to share the length; past four titles, the
+    first and how many more."""
+    head = titles[0].split(": ", 1)[0] + ": " if ": " in titles[0] else ""
+    if not head or not all(t.startswith(head) for t in titles):
+        head = ""
+    rest = [t[len(head) :] for t in titles]
+    joined = head + ", ".join(rest[:-1]) + " and " + rest[-1]
+    if len(joined) <= MERGED_TITLE:
+        return joined
+    if len(rest) > 4:
+        return f"{titles[0]} (+{len(rest) - 1} merged)"
+    room = (MERGED_TITLE - len(head)) // len(rest) - 5
+    cut = [_cut(t, room) for t in rest]
+    return head + ", ".join(cut[:-1]) + " and " + cut[-1]
+
+
+def _cut(title: str, room: int) -> str:
+    """``title`` in at most ``room`` characters, cut after a whole word and marked "…"."""
+    if len(title) <= room:
+        return title
+    part = title[: room - 1]
+    space = part.rfind(" ")
+    part = part[:space] if space >= room // 2 else part
+    return part.rstrip(" ,;:") + "…"
+
+
 def _merge(plan: Plan, indexes: Sequence[int]) -> tuple[Plan, str]:
     ordered = sorted(indexes)
     items = [plan[i] for i in ordered]
     first = items[0]
     merged_keys = {item.key for item in items}
     before = {item.key for item in plan[: ordered[0]]}  # what the merged item may depend on
-    titles = [item.title for item in items]
-    joined = ", ".join(titles[:-1]) + " and " + titles[-1]
-    title = joined if len(joined) <= 100 else f"{first.title} (+{len(items) - 1} merged)"
+    title = merged_title([item.title for item in items])
     body = "\n\n".join(f"### {item.title}\n\n{item.body.strip()}" for item in items)
     merged = replace(
         first,
