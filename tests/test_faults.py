@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -147,6 +148,38 @@ def test_runs_in_two_issues_share_the_hourly_budget(
     assert resumed.outputs["status"] == "completed", resumed.log
     _assert_exactly_once(gh, first["number"], 8)
     _assert_exactly_once(gh, second["number"], 8)
+
+
+def test_a_run_counts_again_what_another_run_wrote_while_it_was_creating(
+    gh: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openproducer.handlers import create
+
+    monkeypatch.setattr(create, "PROGRESS_SECONDS", 0.0)  # a checkpoint after each issue
+    first, done = gh.open_issue(SPEC)
+    assert done.outputs["status"] == "completed", done.log
+    comments = [BotComment(c["id"], c["body"]) for c in gh.bot_comments(first["number"])]
+    (run,) = read_thread(comments, secret="").runs.values()
+    hourly = str(2 * run.writes + 3)  # a second run like the first fits, with 3 to spare
+
+    original = create.checkpoint
+    calls: list[int] = []
+
+    def checkpoint_while_another_run_writes(*args: Any, **kwargs: Any) -> Any:
+        if not calls:  # meanwhile a run in a third issue creates 8 issues
+            for n in range(8):
+                gh.emu.create_issue(REPO, author=BOT, title=f"Elsewhere {n}", body="Part of #99")
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(create, "checkpoint", checkpoint_while_another_run_writes)
+    other = SPEC.replace("bookmark", "recipe").replace("Bookmark", "Recipe")
+    second, later = gh.open_issue(other, hourly_writes=hourly)
+    assert later.outputs["status"] == "partial", later.log
+    created = len(gh.created(second["number"]))
+    assert 0 < created < 8
+    assert re.search(r"after \d\d:\d\d UTC", gh.last_reply(second["number"]))
+    _assert_exactly_once(gh, second["number"], created)
 
 
 def test_a_422_on_one_field_does_not_stop_the_run(gh: Harness) -> None:

@@ -96,7 +96,7 @@ def execute(
         run = replace(run, created=(*run.created, linked))
         if turn.clock.monotonic() - saved >= PROGRESS_SECONDS:
             run = checkpoint(turn, run, plan, budget)
-            saved = turn.clock.monotonic()
+            budget, saved = budget.refreshed(turn), turn.clock.monotonic()
     run = replace(run, notes=run.notes + tuple(links.notes))
     remaining = len(plan) - len(run.created) - len(run.skipped)
     resumable = run.created or stopped

@@ -382,9 +382,12 @@ def apply(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, verb: str)
             continue
         step.run = replace(step.run, changes=tuple(changes), tracked=step.tracked_now())
         # an update's earlier text, a relink's links, must be saved before the next write
-        if change.op in ("update", "relink") or turn.clock.monotonic() - saved >= PROGRESS_SECONDS:
+        due = turn.clock.monotonic() - saved >= PROGRESS_SECONDS
+        if change.op in ("update", "relink") or due:
             step.run = checkpoint(turn, step.run, plan, budget)
             saved = turn.clock.monotonic()
+        if due:  # another run may have written meanwhile
+            budget = budget.refreshed(turn)
     done = all(c.done for c in changes)
     run = replace(
         step.run,
