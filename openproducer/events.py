@@ -27,6 +27,7 @@ class _Issue(BaseModel):
     user: _User
     pull_request: dict[str, Any] | None = None
     html_url: str = ""
+    updated_at: str | None = None
 
 
 class _Comment(BaseModel):
@@ -64,6 +65,7 @@ class Event:
     # commands are not in a comment (no reaction) and may come from the token's own user.
     origin: str = "webhook"
     nonce: str = ""  # a terminal command's own id: it names the run it starts
+    issue_updated_at: str = ""  # an edit's time: two edits to the same text are two events
 
     @property
     def supported(self) -> bool:
@@ -106,4 +108,5 @@ def parse_event(name: str, payload: dict[str, Any]) -> Event | None:
         comment_id=comment.id if comment else None,
         comment_body=(comment.body or "") if comment else "",
         comment_author=comment.user.login if comment else "",
+        issue_updated_at=data.issue.updated_at or "",
     )

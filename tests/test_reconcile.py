@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -529,3 +530,22 @@ def test_a_reworded_item_of_a_grouped_plan_changes_that_issue_only(gh: Harness) 
     assert {p for _, p in _issue_writes(gh, set(before))} == {
         f"/repos/{gh.repo}/issues/{changed[0]}"
     }
+
+
+def test_a_spec_edited_back_and_forth_is_brought_in_step_each_time(gh: Harness) -> None:
+    ticks = iter(range(1, 1000))
+    start = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
+    gh.emu.store.clock = lambda: start + timedelta(seconds=next(ticks))  # each edit its own time
+    issue, _ = gh.open_issue(SPEC)
+    number = issue["number"]
+    target = _by_title(gh, number, "Delete a bookmark")["number"]
+    for text, title in [
+        (REWORDED, "Delete a bookmark, with undo for ten seconds"),
+        (SPEC, "Delete a bookmark with undo"),
+        (REWORDED, "Delete a bookmark, with undo for ten seconds"),  # a text seen before
+    ]:
+        result = gh.edit_issue(number, text)
+        assert result.outputs["status"] == "completed", result.log
+        assert gh.emu.issue(gh.repo, target)["title"] == title
+    again = _redeliver_edit(gh, number)  # the last edit, delivered again, is still one
+    assert again.outputs["status"] == "ignored", again.log

@@ -89,9 +89,12 @@ def sync(turn: Turn) -> Outcome:
 def on_spec_edited(turn: Turn, base: RunState, text: str) -> Outcome:
     """The spec of ``base`` was edited after it created its issues.
 
-    The key names the spec's text, so GitHub delivering the same edit again finds its run.
+    The key names the edit (the issue's update time) and the spec's text, so GitHub delivering
+    the same edit again finds its run, and a later edit back to an earlier text does not.
     """
-    return reconcile(turn, base, text, key=f"edit:{body_hash(text)}", asked=False)
+    when = turn.event.issue_updated_at
+    key = f"edit:{when}:{body_hash(text)}" if when else f"edit:{body_hash(text)}"
+    return reconcile(turn, base, text, key=key, asked=False)
 
 
 def _spec_text(turn: Turn) -> str:
