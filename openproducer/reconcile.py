@@ -305,8 +305,9 @@ def _removed(
         if now[known.number].state == "closed":
             closed.append(known.number)
             continue
+        title = now[known.number].title
         closing.append(
-            Change("close", "", number=known.number, id=known.id, title=now[known.number].title)
+            Change("close", "", number=known.number, id=known.id, title=title, parent=known.parent)
         )
     return closing, tuple(closed)
 

@@ -89,6 +89,8 @@ class Change:
     blockers: tuple[int, ...] = ()
     added: tuple[int, ...] = ()
     removed: tuple[int, ...] = ()
+    # close: the issue it was a sub-issue of; once done, only when this run unlinked it
+    parent: int = 0
 
 
 @dataclass(frozen=True)
@@ -442,6 +444,7 @@ _CHANGE_FIELDS = (
     "blockers",
     "added",
     "removed",
+    "parent",
 )
 
 
@@ -471,6 +474,7 @@ def _change_from_json(item: dict[str, Any]) -> Change:
         blockers=tuple(int(i) for i in item.get("blockers", ())),
         added=tuple(int(i) for i in item.get("added", ())),
         removed=tuple(int(i) for i in item.get("removed", ())),
+        parent=int(item.get("parent", 0)),
     )
 
 

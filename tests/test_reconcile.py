@@ -343,6 +343,8 @@ def test_an_edit_that_deletes_a_section_proposes_closing_and_confirm_closes(gh: 
     closed = gh.emu.issue(gh.repo, operations["number"])
     assert closed["state"] == "closed" and closed["state_reason"] == "not_planned"
     assert sum(i["state"] == "open" for i in gh.created(number)) == 7
+    children = [i["number"] for i in gh.emu.sub_issues(gh.repo, number)]
+    assert operations["number"] not in children and len(children) == 7  # progress stays true
     assert "▶️ Confirmed" in str(gh.bot_comments(number)[1]["body"])
 
 
@@ -412,6 +414,8 @@ def test_rollback_of_a_reconcile_restores_the_issues_as_they_were(gh: Harness) -
     ] == []
     reply = gh.last_reply(number)
     assert "Reopened" in reply and "Title and text restored" in reply
+    operations = _by_title(gh, number, "Operations")["number"]
+    assert operations in [i["number"] for i in gh.emu.sub_issues(gh.repo, number)]
 
     again = gh.comment(number, f"{TRIGGER} rollback {run_id}")
     assert "already rolled back" in gh.last_reply(number) and again.outputs["status"]

@@ -599,11 +599,21 @@ class _Step:
         return True
 
     def _close(self, change: Change) -> Change:
+        """Close as not planned and take it out of its parent's sub-issues (a closed sub-issue
+        would count as done in the parent's progress)."""
         info = self.turn.port.issue(change.number)
         if info.state == "open":
             self.turn.port.close_issue(change.number, reason="not_planned")
+        unlinked = 0
+        if change.parent and change.id:
+            try:
+                self.turn.port.remove_sub_issue(change.parent, change.id)
+                unlinked = change.parent
+            except GitHubError as exc:
+                if exc.status != 404:  # a 404: someone unlinked it already
+                    raise
         # before_title records the state before: rollback reopens only what this run closed
-        return replace(change, done=True, before_title=info.state)
+        return replace(change, done=True, before_title=info.state, parent=unlinked)
 
     def _body(self, item: PlannedIssue, *, run_id: str, key: str) -> IssueBody:
         index = next((i for i, p in enumerate(self.plan, start=1) if p.key == item.key), 1)
@@ -755,6 +765,12 @@ class _Undo:
         if change.before_title == "open":
             self.turn.port.reopen_issue(change.number)
             self.reopened.append(change.number)
+        if change.parent and change.id:
+            try:
+                self.turn.port.add_sub_issue(change.parent, change.id)
+            except GitHubError as exc:
+                if not _already_linked(exc):
+                    raise
 
     def report(self) -> list[str]:
         def listed(title: str, numbers: Sequence[int]) -> str:
