@@ -56,11 +56,11 @@ def execute(
     run = replace(run, status="creating")
     budget = Budget.for_run(turn, run)
     marked = find_marked(turn, run) if resume else {}
-    run, fields = _prepare_fields(turn, run, plan)
-    links = _Links(
+    run, fields = prepare_fields(turn, run, plan)
+    links = Links(
         numbers={c.key: c.number for c in run.created},
         ids={c.key: c.id for c in run.created},
-        graph=_graph_ids(turn, run, plan, fields),
+        graph=graph_ids(turn, run, plan, fields),
     )
     done = run.created_keys | {s.key for s in run.skipped}
     saved = turn.clock.monotonic()  # when the run's state was last written
@@ -77,7 +77,7 @@ def execute(
             info, parented = (
                 (found, False)
                 if found
-                else _create(
+                else create_issue(
                     turn, run, item, index=index, total=len(plan), links=links, fields=fields
                 )
             )
@@ -92,7 +92,7 @@ def execute(
                 break
             run = replace(run, failed=(*run.failed, SkippedIssue(item.key, item.title, str(exc))))
             continue
-        linked = _link(turn, run, item, info, links, parented=parented)
+        linked = link_issue(turn, run, item, info, links, parented=parented)
         run = replace(run, created=(*run.created, linked))
         if turn.clock.monotonic() - saved >= PROGRESS_SECONDS:
             run = checkpoint(turn, run, plan, budget)
@@ -126,7 +126,7 @@ def find_marked(turn: Turn, run: RunState) -> dict[str, IssueInfo]:
 
 
 def _stop_reason(
-    turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float, links: _Links
+    turn: Turn, run: RunState, item: PlannedIssue, *, budget: Budget, saved: float, links: Links
 ) -> str | None:
     """Why the run must stop before creating ``item`` (then `confirm` resumes it), if so."""
     needed = (1 if links.graph else 2) + len(item.depends_on)
@@ -170,7 +170,7 @@ def stop_reason(
     return None
 
 
-def _prepare_fields(
+def prepare_fields(
     turn: Turn, run: RunState, plan: Sequence[PlannedIssue]
 ) -> tuple[RunState, Fields]:
     """Pace, milestone, assignees and labels: checked once before the first issue."""
@@ -224,7 +224,7 @@ def _ensure_labels(turn: Turn, plan: Sequence[PlannedIssue]) -> tuple[str, ...]:
     return ()
 
 
-def _graph_ids(
+def graph_ids(
     turn: Turn,
     run: RunState,
     plan: Sequence[PlannedIssue],
@@ -278,14 +278,14 @@ def _missing_ids(ids: NodeIds, *, run: RunState, labels: Sequence[str], fields: 
     return f"no GraphQL id for {', '.join(missing)}" if missing else ""
 
 
-def _create(
+def create_issue(
     turn: Turn,
     run: RunState,
     item: PlannedIssue,
     *,
     index: int,
     total: int,
-    links: _Links,
+    links: Links,
     fields: Fields,
 ) -> tuple[IssueInfo, bool]:
     """Create one issue; after a failure that may have reached GitHub, look before retrying.
@@ -332,7 +332,7 @@ def _create(
         with attempt:
             if attempt.retry_state.attempt_number > 1:
                 found = find_marked(turn, run).get(item.key)
-                if found:  # linked or not: `_link` meets an existing link as done
+                if found:  # linked or not: `link_issue` meets an existing link as done
                     return found, False
             try:
                 return send()
@@ -347,7 +347,7 @@ def _create(
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-def _parent_node(run: RunState, item: PlannedIssue, links: _Links) -> str:
+def _parent_node(run: RunState, item: PlannedIssue, links: Links) -> str:
     """The GraphQL id of the issue ``item`` goes under, "" when unknown."""
     if links.graph is None:
         return ""
@@ -375,12 +375,12 @@ def _send_graph(
     )
 
 
-def _link(
+def link_issue(
     turn: Turn,
     run: RunState,
     item: PlannedIssue,
     info: IssueInfo,
-    links: _Links,
+    links: Links,
     *,
     parented: bool = False,
 ) -> CreatedIssue:
@@ -397,7 +397,7 @@ def _link(
             turn.port.add_sub_issue(parent, info.id)
             linked_parent = parent
         except GitHubError as exc:
-            if _already_linked(exc):  # a resumed run re-meets its own link
+            if already_linked(exc):  # a resumed run re-meets its own link
                 linked_parent = parent
             else:
                 links.fail_sub_issues(exc)
@@ -408,7 +408,7 @@ def _link(
                 turn.port.add_blocked_by(info.number, links.ids[dep])
                 blocked.append(links.ids[dep])
             except GitHubError as exc:
-                if _already_linked(exc):
+                if already_linked(exc):
                     blocked.append(links.ids[dep])
                 else:
                     links.fail_dependencies(exc)
@@ -431,7 +431,7 @@ def worth_retrying(exc: BaseException) -> bool:
     return isinstance(exc, GitHubError) and (exc.status is None or exc.status >= 500)
 
 
-def _already_linked(exc: GitHubError) -> bool:
+def already_linked(exc: GitHubError) -> bool:
     """GitHub's 422 for a link that exists already: the link is there, which is the goal.
 
     https://docs.github.com/en/rest/issues/sub-issues#add-sub-issue and
@@ -458,7 +458,7 @@ def _drop_named_field(exc: GitHubError, optional: dict[str, Any]) -> str:
 
 
 @dataclass
-class _Links:
+class Links:
     """What one job learns while creating: numbers and ids by plan key, what GitHub supports."""
 
     numbers: dict[str, int]

@@ -82,7 +82,7 @@ def _spec_edited(turn: Turn, text: str, previous: list[RunState]) -> Outcome:
 
 
 def _start_run(turn: Turn, text: str) -> Outcome:
-    prepared = _prepare(turn, text)
+    prepared = prepare_plan(turn, text)
     if isinstance(prepared, Outcome):
         return prepared
     spec, plan = prepared
@@ -98,7 +98,7 @@ def _start_run(turn: Turn, text: str) -> Outcome:
         seq=1,
         spec_hash=body_hash(text),
         planner=plan.planner,
-        options=_options_json(spec),
+        options=options_json(spec),
         reasons=_preview_reasons(turn, spec, plan),
         notes=plan.notes,
         uncovered=plan.uncovered,
@@ -126,7 +126,7 @@ def _start_run(turn: Turn, text: str) -> Outcome:
 
 
 def _replan_preview(turn: Turn, run: RunState, text: str) -> Outcome:
-    prepared = _prepare(turn, text)
+    prepared = prepare_plan(turn, text)
     if isinstance(prepared, Outcome):
         return prepared
     spec, plan = prepared
@@ -137,7 +137,7 @@ def _replan_preview(turn: Turn, run: RunState, text: str) -> Outcome:
         updated_at=turn.now_iso(),
         spec_hash=body_hash(text),
         planner=plan.planner,
-        options=_options_json(spec),
+        options=options_json(spec),
         # When the edit removed every reason to confirm, the preview stays: a person still
         # says go.
         reasons=reasons or ("The spec was edited after the preview.",),
@@ -153,7 +153,7 @@ def _replan_preview(turn: Turn, run: RunState, text: str) -> Outcome:
     return run_outcome(turn, "spawn", updated, plan.issues)
 
 
-def _prepare(turn: Turn, text: str) -> tuple[Spec, Plan] | Outcome:
+def prepare_plan(turn: Turn, text: str) -> tuple[Spec, Plan] | Outcome:
     """Parse and plan, or reply with what is wrong (nothing is created then)."""
     settings = turn.settings
     if len(text.encode()) > MAX_SPEC_BYTES:
@@ -355,7 +355,7 @@ def _item_dedup_key(item: PlannedIssue, unique_by: Any) -> str:
     )
 
 
-def _options_json(spec: Spec) -> dict[str, Any]:
+def options_json(spec: Spec) -> dict[str, Any]:
     data = dataclasses.asdict(spec.options)
     return {
         k: list(v) if isinstance(v, tuple) else v

@@ -25,20 +25,20 @@ from openproducer.handlers.budget import Budget
 from openproducer.handlers.create import (
     PROGRESS_SECONDS,
     Fields,
-    _already_linked,
-    _create,
-    _graph_ids,
-    _link,
-    _Links,
-    _prepare_fields,
+    Links,
+    already_linked,
     apply_pace,
     checkpoint,
+    create_issue,
     find_marked,
+    graph_ids,
+    link_issue,
+    prepare_fields,
     stop_reason,
     worth_retrying,
 )
 from openproducer.handlers.runs import run_block, run_outcome, write_run
-from openproducer.handlers.spawn import _options_json, _prepare
+from openproducer.handlers.spawn import options_json, prepare_plan
 from openproducer.handlers.turn import Outcome, Turn, first_word, note
 from openproducer.model import PlannedIssue, Spec
 from openproducer.ports import IssueInfo
@@ -151,7 +151,7 @@ def reconcile(turn: Turn, base: RunState, text: str, *, key: str, asked: bool) -
     basis, old_plan, tracked = baseline(turn.thread, base)
     if not asked and body_hash(text) == basis.spec_hash:
         return turn.ignore("The spec is the one the issues were last brought in step with.")
-    prepared = _prepare(turn, text)
+    prepared = prepare_plan(turn, text)
     if isinstance(prepared, Outcome):
         return replace(prepared, command="sync")
     spec, plan = prepared
@@ -272,7 +272,7 @@ def _new_run(
         updated_at=iso(started),
         seq=1,
         spec_hash=body_hash(text),
-        options=_options_json(spec),
+        options=options_json(spec),
         kind="reconcile",
         base=base.run_id,
         basis=basis.run_id,
@@ -346,7 +346,7 @@ def _supersede(turn: Turn, pending: RunState) -> None:
 def apply(turn: Turn, run: RunState, plan: Sequence[PlannedIssue], *, verb: str) -> Outcome:
     """Make every change of ``run`` not yet made, then write what was done.
 
-    New issues are created as a spawn creates them (`create._create` and `create._link`):
+    New issues are created as a spawn creates them (`create.create_issue` and `create.link_issue`):
     as sub-issues in one GraphQL request where it can, with the run's fields, at its pace.
     Every write counts against the shared hourly budget: a reconcile that would pass it stops
     as partial, and `confirm` applies the rest.
@@ -439,7 +439,7 @@ class _Step:
         self.marked: dict[str, IssueInfo] = {}
         self.fields = Fields()
         known = [t for t in tracked.values() if t.number]
-        self.links = _Links(
+        self.links = Links(
             numbers={t.key: t.number for t in known}, ids={t.key: t.id for t in known if t.id}
         )
 
@@ -450,8 +450,8 @@ class _Step:
         if not creating:
             return
         self.marked = find_marked(self.turn, self.run)
-        self.run, self.fields = _prepare_fields(self.turn, self.run, creating)
-        self.links.graph = _graph_ids(
+        self.run, self.fields = prepare_fields(self.turn, self.run, creating)
+        self.links.graph = graph_ids(
             self.turn, self.run, creating, self.fields, known=self.links.numbers
         )
 
@@ -485,7 +485,7 @@ class _Step:
         info, parented = self.marked.get(item.key), False
         if info is None:
             index = next(i for i, p in enumerate(self.plan, start=1) if p.key == item.key)
-            info, parented = _create(
+            info, parented = create_issue(
                 self.turn,
                 self.run,
                 item,
@@ -494,7 +494,7 @@ class _Step:
                 links=self.links,
                 fields=self.fields,
             )
-        created = _link(self.turn, self.run, item, info, self.links, parented=parented)
+        created = link_issue(self.turn, self.run, item, info, self.links, parented=parented)
         self.tracked[item.key] = Tracked(
             item.key,
             info.number,
@@ -509,8 +509,7 @@ class _Step:
     def _update(self, change: Change, item: PlannedIssue) -> Change:
         known = self.tracked[item.key]
         info = self.turn.port.issue(change.number)
-        origin_run, _, origin_key = known.origin.partition("/")
-        body = self._body(item, run_id=origin_run or self.run.run_id, key=origin_key or item.key)
+        body = self._body(item, known)
         title = shown_title(item.title)
         now = IssueNow(info.title, info.body, info.state)
         if info.title == title and head_hash(info.body) == head_hash(body.text):
@@ -566,8 +565,7 @@ class _Step:
         issue; returns the body it replaced ("" when it wrote nothing)."""
         known = self.tracked[item.key]
         info = self.turn.port.issue(change.number)
-        origin_run, _, origin_key = known.origin.partition("/")
-        body = self._body(item, run_id=origin_run or self.run.run_id, key=origin_key or item.key)
+        body = self._body(item, known)
         if blocked_line(info.body) == blocked_line(body.text):
             return ""  # an update of this run wrote it already, or the line did not change
         if person_edited(IssueNow(info.title, info.body, info.state), known):
@@ -583,7 +581,7 @@ class _Step:
         try:
             self.turn.port.add_blocked_by(number, blocker)
         except GitHubError as exc:
-            if not _already_linked(exc):
+            if not already_linked(exc):
                 self.links.fail_dependencies(exc)
             return False
         return True
@@ -615,12 +613,15 @@ class _Step:
         # before_title records the state before: rollback reopens only what this run closed
         return replace(change, done=True, before_title=info.state, parent=unlinked)
 
-    def _body(self, item: PlannedIssue, *, run_id: str, key: str) -> IssueBody:
+    def _body(self, item: PlannedIssue, known: Tracked) -> IssueBody:
+        """The body the bot writes for ``item`` in the issue ``known``, marked as the run and
+        item that created it."""
+        origin_run, _, origin_key = known.origin.partition("/")
         index = next((i for i, p in enumerate(self.plan, start=1) if p.key == item.key), 1)
         return render_issue_body(
-            replace(item, key=key),
+            replace(item, key=origin_key or item.key),
             parent=self.run.issue,
-            run_id=run_id,
+            run_id=origin_run or self.run.run_id,
             index=index,
             total=len(self.plan),
             content=content_hash(item),
@@ -749,7 +750,7 @@ class _Undo:
             try:
                 self.turn.port.add_blocked_by(change.number, blocker)
             except GitHubError as exc:
-                if not _already_linked(exc):
+                if not already_linked(exc):
                     raise
         if change.added or change.removed:
             self.relinked.append(change.number)
@@ -769,7 +770,7 @@ class _Undo:
             try:
                 self.turn.port.add_sub_issue(change.parent, change.id)
             except GitHubError as exc:
-                if not _already_linked(exc):
+                if not already_linked(exc):
                     raise
 
     def report(self) -> list[str]:
